@@ -1,0 +1,319 @@
+r"""Conversions between the graph representations edgraph uses.
+
+A graph on :math:`n \le N` nodes is held in three equivalent forms:
+
+* a :class:`networkx.Graph` (or a PyG :class:`~torch_geometric.data.Data`), at the system's edges;
+* a dense adjacency ``adj [B, N, N]`` with a node mask ``node_mask [B, N]`` (padding at the end);
+* an edge vector ``x [B, D]``, :math:`D = N(N-1)/2`, the upper triangle of ``adj`` in
+  :func:`torch.triu_indices` order, with a pair mask ``mask [B, D]`` that is 1 on pairs of real nodes.
+
+The edge vector is the state that perturbations, energies and samplers work on; graphs are
+converted once, when they enter or leave the system. The JSON interchange format of
+DESIGN.md (``{"graphs": [{"num_nodes": n, "edges": [[u, v], ...]}]}``) is read and written here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import networkx as nx
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from edgraph.io import atomic_write
+
+GraphLike = nx.Graph | Data
+
+
+def num_pairs(max_nodes: int) -> int:
+    r"""Number of node pairs :math:`D = N(N-1)/2` of a graph on ``max_nodes`` nodes.
+
+    >>> num_pairs(18)
+    153
+    """
+    return max_nodes * (max_nodes - 1) // 2
+
+
+@lru_cache(maxsize=64)
+def _triu(max_nodes: int) -> Tensor:
+    return torch.triu_indices(max_nodes, max_nodes, offset=1)
+
+
+def nodes_from_pairs(num_valid_pairs: Tensor) -> Tensor:
+    r"""Invert :math:`D(n) = n(n-1)/2`: the node count of a graph with that many node pairs.
+
+    Zero pairs map to one node (a graph of 0 or 1 nodes has no pairs either way).
+
+    >>> nodes_from_pairs(torch.tensor([0, 1, 3, 153]))
+    tensor([ 1,  2,  3, 18])
+    """
+    d = num_valid_pairs.to(torch.float64)
+    return ((1 + torch.sqrt(1 + 8 * d)) / 2).round().long()
+
+
+def _check_graph(graph: nx.Graph, index: int, max_nodes: int | None) -> None:
+    if graph.is_directed():
+        raise ValueError(f"graph {index} is directed; edgraph models undirected graphs "
+                         "(convert with graph.to_undirected())")
+    if graph.is_multigraph():
+        raise ValueError(f"graph {index} is a multigraph; edgraph models simple graphs")
+    loops = list(nx.selfloop_edges(graph))
+    if loops:
+        raise ValueError(f"graph {index} has self-loops at nodes {[u for u, _ in loops][:5]}")
+    if max_nodes is not None and graph.number_of_nodes() > max_nodes:
+        raise ValueError(f"graph {index} has {graph.number_of_nodes()} nodes, more than "
+                         f"max_nodes={max_nodes}")
+
+
+def from_pyg(data: Data) -> nx.Graph:
+    """Convert an undirected PyG ``Data`` to a networkx graph on nodes ``0..num_nodes-1``.
+
+    Both directions of every edge must be present, as PyG stores undirected graphs.
+
+    >>> g = from_pyg(Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=3))
+    >>> g.number_of_nodes(), g.number_of_edges()
+    (3, 1)
+    """
+    edge_index = data.edge_index if data.edge_index is not None else torch.empty(2, 0, dtype=torch.long)
+    pairs = set(map(tuple, edge_index.t().tolist()))
+    asymmetric = [(u, v) for u, v in pairs if (v, u) not in pairs]
+    if asymmetric:
+        raise ValueError(f"PyG graph is directed: edge {asymmetric[0]} has no reverse edge")
+    graph = nx.Graph()
+    graph.add_nodes_from(range(int(data.num_nodes)))
+    graph.add_edges_from(pairs)
+    return graph
+
+
+def to_pyg(graph: nx.Graph) -> Data:
+    """Convert a networkx graph to a PyG ``Data`` with both directions of every edge.
+
+    Nodes are numbered in the graph's node order.
+
+    >>> to_pyg(nx.path_graph(3)).edge_index
+    tensor([[0, 1, 1, 2],
+            [1, 0, 2, 1]])
+    """
+    _check_graph(graph, 0, None)
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    edges = [(index[u], index[v]) for u, v in graph.edges]
+    both = [e for u, v in edges for e in ((u, v), (v, u))]
+    edge_index = torch.tensor(both, dtype=torch.long).t().reshape(2, -1)
+    return Data(edge_index=edge_index, num_nodes=graph.number_of_nodes())
+
+
+def _as_networkx(graphs: Sequence[GraphLike]) -> list[nx.Graph]:
+    return [from_pyg(g) if isinstance(g, Data) else g for g in graphs]
+
+
+def graphs_to_dense(graphs: Sequence[GraphLike], max_nodes: int | None = None) -> tuple[Tensor, Tensor]:
+    r"""Pad graphs to a dense adjacency ``adj [B, N, N]`` and a node mask ``[B, N]``.
+
+    Node :math:`i` of a graph is its :math:`i`-th node in iteration order; padding nodes come
+    last. ``max_nodes`` defaults to the largest graph.
+
+    >>> adj, node_mask = graphs_to_dense([nx.path_graph(3)], max_nodes=4)
+    >>> adj[0].int().tolist(), node_mask.tolist()
+    ([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 0]], [[True, True, True, False]])
+    """
+    graphs = _as_networkx(graphs)
+    for i, graph in enumerate(graphs):
+        _check_graph(graph, i, max_nodes)
+    n_max = max_nodes if max_nodes is not None else max((g.number_of_nodes() for g in graphs), default=0)
+    adj = torch.zeros(len(graphs), n_max, n_max)
+    node_mask = torch.zeros(len(graphs), n_max, dtype=torch.bool)
+    for b, graph in enumerate(graphs):
+        index = {node: i for i, node in enumerate(graph.nodes)}
+        node_mask[b, : len(index)] = True
+        if graph.number_of_edges():
+            u, v = torch.tensor([(index[u], index[v]) for u, v in graph.edges]).t()
+            adj[b, u, v] = 1.0
+            adj[b, v, u] = 1.0
+    return adj, node_mask
+
+
+def check_adjacency(adj: Tensor, node_mask: Tensor | None = None) -> None:
+    """Raise ``ValueError`` unless ``adj [B, N, N]`` is a valid simple undirected graph batch.
+
+    Checks binary entries, symmetry, an empty diagonal and no edges at padding nodes.
+
+    >>> check_adjacency(torch.tensor([[[0., 1.], [0., 0.]]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: adjacency of graph 0 is not symmetric (entry (0, 1) != (1, 0))
+    """
+    if adj.dim() != 3 or adj.shape[1] != adj.shape[2]:
+        raise ValueError(f"adjacency must have shape [B, N, N], got {list(adj.shape)}")
+    bad = ((adj != 0) & (adj != 1)).nonzero()
+    if len(bad):
+        b, i, j = bad[0].tolist()
+        raise ValueError(f"adjacency of graph {b} is not binary (entry ({i}, {j}) = {adj[b, i, j].item()})")
+    bad = (adj != adj.transpose(1, 2)).nonzero()
+    if len(bad):
+        b, i, j = bad[0].tolist()
+        raise ValueError(f"adjacency of graph {b} is not symmetric (entry ({i}, {j}) != ({j}, {i}))")
+    bad = adj.diagonal(dim1=1, dim2=2).nonzero()
+    if len(bad):
+        b, i = bad[0].tolist()
+        raise ValueError(f"adjacency of graph {b} has a self-loop at node {i}")
+    if node_mask is not None:
+        pair_ok = node_mask[:, :, None] & node_mask[:, None, :]
+        bad = ((adj != 0) & ~pair_ok).nonzero()
+        if len(bad):
+            b, i, j = bad[0].tolist()
+            raise ValueError(f"adjacency of graph {b} has an edge ({i}, {j}) at a padding node")
+
+
+def dense_to_graphs(adj: Tensor, node_mask: Tensor | None = None) -> list[nx.Graph]:
+    """Convert ``adj [B, N, N]`` (+ node mask ``[B, N]``) to networkx graphs on ``0..n-1``.
+
+    >>> adj, node_mask = graphs_to_dense([nx.path_graph(3)], max_nodes=5)
+    >>> g, = dense_to_graphs(adj, node_mask)
+    >>> sorted(g.edges), g.number_of_nodes()
+    ([(0, 1), (1, 2)], 3)
+    """
+    check_adjacency(adj, node_mask)
+    if node_mask is None:
+        node_mask = torch.ones(adj.shape[:2], dtype=torch.bool, device=adj.device)
+    graphs = []
+    for a, m in zip(adj.cpu(), node_mask.cpu()):
+        graph = nx.Graph()
+        graph.add_nodes_from(range(int(m.sum())))
+        graph.add_edges_from(torch.triu(a, diagonal=1).nonzero().tolist())
+        graphs.append(graph)
+    return graphs
+
+
+def adj_to_edges(adj: Tensor) -> Tensor:
+    """Upper triangle of ``adj [..., N, N]`` as an edge vector ``x [..., D]``.
+
+    >>> adj_to_edges(torch.tensor([[0., 1., 0.], [1., 0., 1.], [0., 1., 0.]]))
+    tensor([1., 0., 1.])
+    """
+    row, col = _triu(adj.shape[-1]).to(adj.device)
+    return adj[..., row, col]
+
+
+def edges_to_adj(x: Tensor, max_nodes: int) -> Tensor:
+    """Symmetric adjacency ``adj [..., N, N]`` from an edge vector ``x [..., D]``.
+
+    Differentiable in ``x``, so energies written on adjacency give gradients on edge vectors.
+
+    >>> edges_to_adj(torch.tensor([1., 0., 1.]), 3)
+    tensor([[0., 1., 0.],
+            [1., 0., 1.],
+            [0., 1., 0.]])
+    """
+    if x.shape[-1] != num_pairs(max_nodes):
+        raise ValueError(f"edge vector has {x.shape[-1]} entries, expected {num_pairs(max_nodes)} "
+                         f"for max_nodes={max_nodes}")
+    row, col = _triu(max_nodes).to(x.device)
+    upper = x.new_zeros(*x.shape[:-1], max_nodes, max_nodes)
+    upper[..., row, col] = x
+    return upper + upper.transpose(-1, -2)
+
+
+def pair_mask(node_mask: Tensor) -> Tensor:
+    """Pair mask ``[B, D]``: 1 where both nodes of the pair are real, from ``node_mask [B, N]``.
+
+    >>> pair_mask(torch.tensor([[True, True, False]]))
+    tensor([[1., 0., 0.]])
+    """
+    row, col = _triu(node_mask.shape[-1]).to(node_mask.device)
+    return (node_mask[..., row] & node_mask[..., col]).float()
+
+
+def node_mask_from_pairs(mask: Tensor, max_nodes: int) -> Tensor:
+    """Node mask ``[B, N]`` of graphs whose pair mask ``[B, D]`` is given (padding at the end).
+
+    >>> node_mask_from_pairs(torch.tensor([[1., 0., 0.]]), 3)
+    tensor([[ True,  True, False]])
+    """
+    n = nodes_from_pairs(mask.sum(-1))
+    return torch.arange(max_nodes, device=mask.device) < n[..., None]
+
+
+def graphs_to_edges(graphs: Sequence[GraphLike], max_nodes: int) -> tuple[Tensor, Tensor]:
+    """Edge vectors ``x [B, D]`` and pair masks ``[B, D]`` of graphs padded to ``max_nodes``.
+
+    >>> x, mask = graphs_to_edges([nx.path_graph(3)], max_nodes=3)
+    >>> x, mask
+    (tensor([[1., 0., 1.]]), tensor([[1., 1., 1.]]))
+    """
+    adj, node_mask = graphs_to_dense(graphs, max_nodes)
+    return adj_to_edges(adj), pair_mask(node_mask)
+
+
+def edges_to_graphs(x: Tensor, mask: Tensor, max_nodes: int) -> list[nx.Graph]:
+    """Networkx graphs from edge vectors ``x [B, D]`` with pair masks ``[B, D]``.
+
+    >>> g, = edges_to_graphs(torch.tensor([[1., 0., 1.]]), torch.ones(1, 3), 3)
+    >>> sorted(g.edges)
+    [(0, 1), (1, 2)]
+    """
+    return dense_to_graphs(edges_to_adj(x * mask, max_nodes), node_mask_from_pairs(mask, max_nodes))
+
+
+def _graph_from_record(record: object, index: int) -> nx.Graph:
+    if not isinstance(record, dict) or "num_nodes" not in record or "edges" not in record:
+        raise ValueError(f"graph {index}: expected an object with 'num_nodes' and 'edges'")
+    n = record["num_nodes"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"graph {index}: num_nodes must be a non-negative integer, got {n!r}")
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    for edge in record["edges"]:
+        if (not isinstance(edge, list) or len(edge) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in edge)):
+            raise ValueError(f"graph {index}: edge {edge!r} is not a pair of node indices")
+        u, v = edge
+        if not (0 <= u < n and 0 <= v < n):
+            raise ValueError(f"graph {index}: edge {edge} names a node outside 0..{n - 1}")
+        if u == v:
+            raise ValueError(f"graph {index}: edge {edge} is a self-loop")
+        if graph.has_edge(u, v):
+            raise ValueError(f"graph {index}: edge {edge} appears twice")
+        graph.add_edge(u, v)
+    return graph
+
+
+def read_graphs_json(path: str | os.PathLike) -> list[nx.Graph]:
+    """Read graphs in the JSON interchange format ``{"graphs": [{"num_nodes", "edges"}]}``.
+
+    Raises ``ValueError`` naming the file, graph and edge that is malformed.
+    """
+    try:
+        payload = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("graphs"), list):
+        raise ValueError(f"{path}: expected an object with a 'graphs' list")
+    try:
+        return [_graph_from_record(r, i) for i, r in enumerate(payload["graphs"])]
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+def graphs_to_json(graphs: Sequence[GraphLike]) -> dict:
+    """The interchange-format record of graphs, nodes renumbered ``0..n-1`` in node order.
+
+    >>> graphs_to_json([nx.path_graph(2)])
+    {'graphs': [{'num_nodes': 2, 'edges': [[0, 1]]}]}
+    """
+    records = []
+    for i, graph in enumerate(_as_networkx(graphs)):
+        _check_graph(graph, i, None)
+        index = {node: k for k, node in enumerate(graph.nodes)}
+        edges = sorted(sorted((index[u], index[v])) for u, v in graph.edges)
+        records.append({"num_nodes": len(index), "edges": [list(e) for e in edges]})
+    return {"graphs": records}
+
+
+def write_graphs_json(graphs: Sequence[GraphLike], path: str | os.PathLike, **extra: object) -> None:
+    """Write graphs (and optional extra top-level fields) in the JSON interchange format, atomically."""
+    atomic_write(path, json.dumps({**graphs_to_json(graphs), **extra}))

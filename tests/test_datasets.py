@@ -1,0 +1,170 @@
+import functools
+import hashlib
+import http.server
+import os
+import pickle
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import edgraph.datasets.graphs as graph_datasets
+from edgraph.datasets import (
+    CommunitySmall,
+    EgoSmall,
+    Grid,
+    data_root,
+    describe,
+    fetch,
+    load_graphs,
+)
+from edgraph.datasets import download
+from edgraph.datasets.download import load_container_pickle
+
+CITESEER = Path(os.environ.get("EDGRAPH_DATA", Path(__file__).resolve().parents[2] / "shared" / "datasets")) / "ind.citeseer.graph"
+
+
+def test_ego_small_reproduces_the_published_figures():
+    graphs = load_graphs("ego_small")
+    assert len(graphs) == 200
+    assert sum(g.number_of_edges() for g in graphs) == 1739
+    assert dict(Counter(g.number_of_nodes() for g in graphs)) == {
+        4: 67, 5: 38, 6: 24, 7: 24, 8: 12, 9: 7, 10: 5, 11: 7, 12: 4, 13: 4, 14: 1, 15: 1, 16: 5, 17: 1}
+    assert all(nx.is_connected(g) and nx.number_of_selfloops(g) == 0 for g in graphs)
+
+
+def test_splits_partition_the_dataset():
+    all_graphs = load_graphs("ego_small")
+    test, train = load_graphs("ego_small", "test"), load_graphs("ego_small", "train")
+    assert (len(test), len(train)) == (40, 160)
+    edges = lambda gs: [sorted(g.edges) for g in gs]  # noqa: E731
+    assert edges(test) + edges(train) == edges(all_graphs)
+
+
+def test_cached_ego_small_equals_a_fresh_build(tmp_path, monkeypatch):
+    first = load_graphs("ego_small")
+    monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path / "fresh"))
+    assert [sorted(g.edges) for g in load_graphs("ego_small")] == [sorted(g.edges) for g in first]
+    assert list((tmp_path / "fresh" / "processed").glob("ego_small-*.json"))
+
+
+def test_community_small_gdss_file():
+    graphs = load_graphs("community_small_gdss")
+    assert len(graphs) == 100 and len(load_graphs("community_small_gdss", "test")) == 20
+    assert all(12 <= g.number_of_nodes() <= 20 for g in graphs)
+
+
+def test_community_small_follows_the_recipe():
+    graphs = load_graphs("community_small")
+    assert len(graphs) == 100 and [sorted(g.edges) for g in graphs] == [
+        sorted(g.edges) for g in graph_datasets.community_small(seed=0)]
+    for g in graphs:
+        n = g.number_of_nodes()
+        assert n % 2 == 0 and 12 <= n <= 20
+        half = n // 2
+        bridges = [(u, v) for u, v in g.edges if (u < half) != (v < half)]
+        assert len(bridges) >= 1
+        inner = g.number_of_edges() - len(bridges)
+        assert 0.3 < inner / (2 * half * (half - 1) / 2) <= 1.0  # G(n/2, 0.7) twice
+    assert sorted(graph_datasets.community_small(seed=1)[0].edges) != sorted(graphs[0].edges)
+
+
+def test_grid_dataset():
+    graphs = load_graphs("grid")
+    sizes = sorted(g.number_of_nodes() for g in graphs)
+    assert len(graphs) == 100 and sizes[0] == 100 and sizes[-1] == 361
+    assert len(load_graphs("grid", "test")) == 20
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="ego_small"):
+        load_graphs("ego_big")
+    with pytest.raises(ValueError, match="'train', 'test' or 'all'"):
+        load_graphs("ego_small", split="valid")
+
+
+def test_pyg_datasets():
+    train = EgoSmall(split="train")
+    assert len(train) == 160 and train[0].num_nodes == load_graphs("ego_small", "train")[0].number_of_nodes()
+    assert len(CommunitySmall(split="test")) == 20 and len(Grid(split="test")) == 20
+
+
+def test_describe():
+    summary = describe(load_graphs("ego_small"))
+    assert summary["num_edges"] == 1739 and summary["nodes_max"] == 17
+
+
+def test_data_root_resolution(monkeypatch, tmp_path):
+    monkeypatch.setenv("EDGRAPH_DATA", str(tmp_path))
+    assert data_root() == tmp_path and data_root("elsewhere") == Path("elsewhere")
+    monkeypatch.delenv("EDGRAPH_DATA")
+    assert data_root().name == "datasets"
+
+
+def test_unpickler_admits_only_containers(tmp_path):
+    assert isinstance(load_container_pickle(CITESEER), dict)
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps(Path("/")))  # any non-container class
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        load_container_pickle(path)
+
+
+def test_corrupted_local_file_is_refused_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "ind.citeseer.graph").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="corrupted"):
+        load_graphs("ego_small", root=tmp_path)
+    assert (tmp_path / "ind.citeseer.graph").read_bytes() == b"garbage"
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serve a folder on 127.0.0.1 holding a good and a corrupted copy of the CiteSeer file."""
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(CITESEER, served / "good")
+    (served / "bad").write_bytes(CITESEER.read_bytes()[:-10] + b"0123456789")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_verifies_and_writes_atomically(http_server, tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    monkeypatch.setattr(graph_datasets, "CITESEER_URL", f"{http_server}/good")
+    monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path / "cache"))
+    graphs = load_graphs("ego_small", root=root)
+    assert len(graphs) == 200
+    target = root / "raw" / "ind.citeseer.graph"
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == graph_datasets.CITESEER_SHA256
+    assert [p.name for p in target.parent.iterdir()] == ["ind.citeseer.graph"]
+
+
+def test_corrupted_download_is_refused_and_not_left_on_disk(http_server, tmp_path):
+    with pytest.raises(ValueError, match="corrupted"):
+        fetch("ind.citeseer.graph", f"{http_server}/bad", graph_datasets.CITESEER_SHA256, tmp_path)
+    assert not any((tmp_path / "raw").iterdir())
+
+
+def test_offline_download_says_where_to_put_the_file(tmp_path):
+    with pytest.raises(RuntimeError, match="put the file at"):
+        fetch("ind.citeseer.graph", "http://127.0.0.1:9/missing", graph_datasets.CITESEER_SHA256, tmp_path)
+
+
+def test_read_only_root_downloads_into_the_cache(http_server, tmp_path, monkeypatch):
+    root = tmp_path / "readonly"
+    root.mkdir()
+    monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path / "cache"))
+    # CI runs as root, which ignores mode bits: make the root read-only as fetch sees it
+    monkeypatch.setattr(download.os, "access", lambda path, mode: Path(path) != root)
+    path = fetch("ind.citeseer.graph", f"{http_server}/good", graph_datasets.CITESEER_SHA256, root)
+    assert path == tmp_path / "cache" / "raw" / "ind.citeseer.graph"
+    assert not any(root.iterdir())
