@@ -126,8 +126,8 @@ def load_graphs(name: str, split: str = "all", root: str | os.PathLike | None = 
     training split the rest, as in GDSS. ``root``: argument, else ``$EDGRAPH_DATA``, else
     ``<repo>/datasets``.
 
-    >>> graphs = load_graphs("ego_small", split="test")  # doctest: +SKIP
-    >>> len(graphs)  # doctest: +SKIP
+    >>> graphs = load_graphs("ego_small", split="test")
+    >>> len(graphs)
     40
     """
     info = dataset_info(name)
