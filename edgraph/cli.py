@@ -1,40 +1,217 @@
-"""The ``edgraph`` command: ``datasets``, ``train``, ``sample`` and ``evaluate``."""
+"""The ``edgraph`` command: ``train``, ``sample``, ``evaluate`` and ``datasets``.
+
+    edgraph train --dataset ego_small --out RUN_DIR [--max-minutes M] [--device cpu|cuda] [--resume]
+    edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K]
+    edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
-from edgraph.datasets import DATASETS, describe, load_graphs
+import torch
+import yaml
+
+from edgraph.datasets import DATASETS, dataset_info, describe, load_graphs
+from edgraph.graphs import read_graphs_json, write_graphs_json
+from edgraph.io import atomic_write
+from edgraph.model import SAMPLERS, GraphEBM, ModelConfig
+from edgraph.training import TrainConfig
+
+MODEL_KEYS = {f.name for f in fields(ModelConfig)} - {"max_nodes"}
+TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
+
+
+def read_config(path: str | None) -> dict[str, Any]:
+    """Options from a YAML or JSON file (flat keys of ``ModelConfig`` and ``TrainConfig``)."""
+    if path is None:
+        return {}
+    try:
+        values = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise ValueError(f"cannot read config file {path}: {err}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {path} must hold a mapping of option: value")
+    unknown = set(values) - MODEL_KEYS - TRAIN_KEYS - {"dataset"}
+    if unknown:
+        raise ValueError(f"config file {path} has unknown options {sorted(unknown)}; "
+                         f"valid: {sorted(MODEL_KEYS | TRAIN_KEYS)}")
+    return values
+
+
+def resolve_train_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults < saved run config (on --resume) < config file < command-line flags."""
+    run_dir = Path(args.out)
+    saved = run_dir / "config.json"
+    values: dict[str, Any] = {}
+    if args.resume and saved.is_file():
+        values.update(json.loads(saved.read_text()))
+    values.update(read_config(args.config))
+    flags = {k: v for k, v in vars(args).items() if v is not None and (k in MODEL_KEYS or k in TRAIN_KEYS)}
+    values.update(flags)
+    values["dataset"] = args.dataset or values.get("dataset")
+    if values["dataset"] is None:
+        raise ValueError("say which dataset to train on: --dataset NAME or 'dataset:' in --config")
+    if args.max_minutes is not None and args.max_steps is None:
+        values["max_steps"] = None  # a time budget alone: train until the time is up
+    return values
+
+
+def _train(args: argparse.Namespace) -> None:
+    values = resolve_train_config(args)
+    run_dir = Path(args.out)
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    if checkpoint.exists() and not args.resume:
+        raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose "
+                         "another --out (nothing was overwritten)")
+    info = dataset_info(values["dataset"])
+    graphs = load_graphs(values["dataset"], "train", args.root)
+    model = GraphEBM(info.max_nodes, **{k: v for k, v in values.items() if k in MODEL_KEYS})
+    train_options = {k: v for k, v in values.items() if k in TRAIN_KEYS}
+    TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
+    atomic_write(run_dir / "config.json", json.dumps({**model.metadata()["config"], **train_options,
+                                                       "dataset": values["dataset"]}, indent=2))
+    start = time.perf_counter()
+    model.fit(graphs, run_dir=run_dir, resume=args.resume, **train_options)
+    if torch.distributed.is_available() and torch.distributed.is_initialized() \
+            and torch.distributed.get_rank() != 0:
+        return
+    _write_figures(model, run_dir, load_graphs(values["dataset"], "test", args.root))
+    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; "
+          f"model: {run_dir / 'model.pt'}")
+
+
+def _write_figures(model: GraphEBM, run_dir: Path, test_graphs: list) -> None:
+    from edgraph.plotting import plot_graph_grid, plot_loss
+
+    if (run_dir / "metrics.csv").is_file():
+        plot_loss(run_dir / "metrics.csv", run_dir / "loss.png")
+    plot_graph_grid({"sampled": model.sample(8, seed=0), "test": test_graphs[:8]}, run_dir / "samples.png")
+
+
+def _sample(args: argparse.Namespace) -> None:
+    model = GraphEBM.load(args.checkpoint)
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
+    start = time.perf_counter()
+    graphs = model.sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
+                          seed=args.seed, device=device)
+    seconds = time.perf_counter() - start
+    config = model.config
+    write_graphs_json(graphs, args.out, sampler=args.sampler or config.sampler,
+                      steps=args.steps if args.steps is not None else config.sampler_steps,
+                      seed=args.seed, seconds=round(seconds, 3))
+    print(f"sampled {len(graphs)} graphs in {seconds:.1f} s -> {args.out}")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from edgraph.metrics import graph_mmd, reference_floor
+
+    generated = read_graphs_json(args.samples)
+    reference = load_graphs(args.dataset, args.split, args.root)
+    stats = tuple(args.stats.split(","))
+    result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
+    floor = reference_floor(load_graphs(args.dataset, "train", args.root), reference, len(generated),
+                            seeds=range(args.floor_seeds), protocol=args.protocol, stats=stats) \
+        if args.floor_seeds > 0 else None
+    print(f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} "
+          f"{args.dataset} {args.split} graphs")
+    print(f"{'statistic':<12}{'generated':>12}" + (f"{'real floor':>22}" if floor else ""))
+    for stat, value in result.items():
+        line = f"{stat:<12}{value:>12.5f}"
+        if floor:
+            line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
+        print(line)
+    report = {"samples": str(args.samples), "dataset": args.dataset, "split": args.split,
+              "protocol": args.protocol, "num_generated": len(generated), "num_reference": len(reference),
+              "mmd": result, "floor": floor}
+    out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
+    atomic_write(out, json.dumps(report, indent=2))
+    print(f"-> {out}")
 
 
 def _datasets(args: argparse.Namespace) -> None:
-    names = [args.dataset] if args.dataset else sorted(DATASETS)
-    for name in names:
-        summary = {"dataset": name, "split": args.split, **describe(load_graphs(name, args.split, args.root))}
-        print(json.dumps(summary))
+    for name in [args.dataset] if args.dataset else sorted(DATASETS):
+        print(json.dumps({"dataset": name, "split": args.split,
+                          **describe(load_graphs(name, args.split, args.root))}))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``edgraph`` command."""
-    parser = argparse.ArgumentParser(prog="edgraph", description=__doc__)
+    parser = argparse.ArgumentParser(prog="edgraph", description="Energy-based graph generation "
+                                     "trained by Energy Discrepancy.")
     commands = parser.add_subparsers(dest="command", required=True)
+    root_help = "data folder (default: $EDGRAPH_DATA, else <repo>/datasets)"
+
+    train = commands.add_parser("train", help="train a graph EBM with Energy Discrepancy")
+    train.add_argument("--dataset", choices=sorted(DATASETS))
+    train.add_argument("--out", required=True, help="run directory")
+    train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
+    train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
+    train.add_argument("--max-minutes", dest="max_minutes", type=float)
+    train.add_argument("--max-steps", dest="max_steps", type=int)
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--devices", type=int, help="processes/GPUs for DDP (default 1)")
+    train.add_argument("--strategy", help="Lightning strategy, e.g. ddp (default auto)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--batch-size", dest="batch_size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--ema-decay", dest="ema_decay", type=float)
+    train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
+    train.add_argument("--num-negatives", dest="num_negatives", type=int)
+    train.add_argument("--w", type=float, help="ED stabiliser")
+    train.add_argument("--hidden", type=int)
+    train.add_argument("--layers", type=int)
+    train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
+    train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
+    train.add_argument("--root", help=root_help)
+    train.set_defaults(run=_train)
+
+    sample = commands.add_parser("sample", help="generate graphs from a trained model")
+    sample.add_argument("--checkpoint", required=True, help="run directory, model.pt or .ckpt")
+    sample.add_argument("--num", type=int, default=1024)
+    sample.add_argument("--out", required=True, help="output JSON (interchange format)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--sampler", choices=SAMPLERS)
+    sample.add_argument("--steps", type=int)
+    sample.add_argument("--step-size", dest="step_size", type=float)
+    sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    sample.set_defaults(run=_sample)
+
+    evaluate = commands.add_parser("evaluate", help="MMD of generated graphs against a dataset split")
+    evaluate.add_argument("--samples", required=True, help="graphs in the JSON interchange format")
+    evaluate.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    evaluate.add_argument("--split", default="test", choices=["train", "test", "all"])
+    evaluate.add_argument("--protocol", default="gdss", choices=["gdss", "gran"])
+    evaluate.add_argument("--stats", default="degree,clustering,orbit,spectral")
+    evaluate.add_argument("--floor-seeds", dest="floor_seeds", type=int, default=5,
+                          help="real-vs-real floor draws at the same sample size (0: skip)")
+    evaluate.add_argument("--out", help="metrics JSON (default: next to the samples)")
+    evaluate.add_argument("--root", help=root_help)
+    evaluate.set_defaults(run=_evaluate)
+
     data = commands.add_parser("datasets", help="summarise the graph datasets")
     data.add_argument("--dataset", choices=sorted(DATASETS), help="one dataset (default: all)")
     data.add_argument("--split", default="all", choices=["train", "test", "all"])
-    data.add_argument("--root", help="data folder (default: $EDGRAPH_DATA, else <repo>/datasets)")
+    data.add_argument("--root", help=root_help)
     data.set_defaults(run=_datasets)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``edgraph`` console script."""
+    """Entry point of the ``edgraph`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
+    except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as err:
         print(f"edgraph: error: {err}", file=sys.stderr)
         return 2
     return 0

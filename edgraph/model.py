@@ -1,0 +1,259 @@
+r"""``GraphEBM``: the user-facing model — fit on graphs, sample graphs, save and load.
+
+A :class:`GraphEBM` is an energy :math:`E_\theta(x, m)` over edge vectors of graphs padded to
+``max_nodes`` (:class:`~edgraph.energies.GraphEnergy`), plus what generation needs beside it: the
+node-count distribution :math:`p(n)` and the edge density :math:`\rho_n` of training graphs of
+each size. Sampling draws :math:`n \sim p(n)`, starts a chain at
+:math:`x_0 \sim \mathrm{Bernoulli}(\rho_n)` on the valid pairs and runs a discrete MCMC sampler
+(Gibbs, GWG, DULA or DMALA) on :math:`p_\theta(x \mid n) \propto \exp(-E_\theta(x, m_n))`.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import networkx as nx
+import torch
+from torch import Tensor
+
+from edgraph.energies.gnn import GraphEnergy
+from edgraph.graphs import GraphLike, adj_to_edges, edges_to_graphs, graphs_to_dense, pair_mask
+from edgraph.io import atomic_write
+from edgraph.samplers import DMALA, DULA, GWG, Gibbs
+from edgraph.training import EDModule, TrainConfig, ValidationMMD, build_trainer, make_loader
+
+FORMAT = "edgraph.GraphEBM"
+FORMAT_VERSION = 1
+SAMPLERS = ("gibbs", "gwg", "dula", "dmala")
+
+
+@dataclass
+class ModelConfig:
+    """What defines a :class:`GraphEBM`: its energy network, ED loss and default sampler."""
+
+    max_nodes: int
+    hidden: int = 64
+    layers: int = 4
+    features: tuple[str, ...] = ("degree", "triangles", "size")
+    conv: str = "gin"
+    eps: float = 0.1
+    num_negatives: int = 32
+    w: float = 1.0
+    sampler: str = "gwg"
+    sampler_steps: int = 500
+    step_size: float = 0.25
+
+    def __post_init__(self) -> None:
+        self.features = tuple(self.features)
+        if self.max_nodes < 2:
+            raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {SAMPLERS}")
+
+
+def make_sampler(name: str, step_size: float):
+    """The sampler object called ``name`` (``"gibbs"``, ``"gwg"``, ``"dula"`` or ``"dmala"``)."""
+    if name == "gibbs":
+        return Gibbs()
+    if name == "gwg":
+        return GWG()
+    if name == "dula":
+        return DULA(step_size)
+    if name == "dmala":
+        return DMALA(step_size)
+    raise ValueError(f"unknown sampler {name!r}; choose from {SAMPLERS}")
+
+
+class GraphEBM:
+    r"""Energy-based model of graphs trained with Energy Discrepancy.
+
+    Args:
+        max_nodes: largest graph the model handles (``N``); larger inputs are refused.
+        **options: fields of :class:`ModelConfig` (``hidden``, ``layers``, ``features``,
+            ``conv``, ``eps``, ``num_negatives``, ``w``, ``sampler``, ``sampler_steps``,
+            ``step_size``).
+
+    Example:
+        >>> graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
+        >>> model = GraphEBM(max_nodes=5, hidden=8, layers=1, num_negatives=4)
+        >>> model = model.fit(graphs, max_steps=2, progress=False)  # doctest: +ELLIPSIS
+        >>> [g.number_of_nodes() in (4, 5) for g in model.sample(3, steps=5, seed=0)]
+        [True, True, True]
+    """
+
+    def __init__(self, max_nodes: int, **options: Any) -> None:
+        self.config = ModelConfig(max_nodes=max_nodes, **options)
+        self.energy = self._new_energy()
+        self.sampling_energy = self.energy
+        self.node_counts: Tensor | None = None
+        self.edge_density: Tensor | None = None
+        self.steps_trained = 0
+
+    def _new_energy(self) -> GraphEnergy:
+        c = self.config
+        return GraphEnergy(c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features, conv=c.conv)
+
+    def _set_statistics(self, sizes: Tensor, x: Tensor, mask: Tensor) -> None:
+        n_max = self.config.max_nodes
+        self.node_counts = torch.bincount(sizes, minlength=n_max + 1).double() / len(sizes)
+        edges = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, x.sum(1).double())
+        pairs = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, mask.sum(1).double())
+        self.edge_density = edges / pairs.clamp(min=1)
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the weights: config, node-count distribution, edge densities, steps."""
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "config": {**asdict(self.config), "features": list(self.config.features)},
+            "node_counts": None if self.node_counts is None else self.node_counts.tolist(),
+            "edge_density": None if self.edge_density is None else self.edge_density.tolist(),
+            "steps_trained": self.steps_trained,
+        }
+
+    def fit(self, graphs: Sequence[GraphLike], run_dir: str | Path | None = None, resume: bool = False,
+            reference: Sequence[GraphLike] | None = None, **train_options: Any) -> GraphEBM:
+        """Train the energy with ED on ``graphs``; options are fields of :class:`TrainConfig`.
+
+        ``run_dir`` receives checkpoints (``checkpoints/last.ckpt``), ``metrics.csv`` and the
+        final ``model.pt``; ``resume=True`` continues from its ``last.ckpt`` at the saved step,
+        with optimiser and EMA state. ``reference`` graphs (default: the training graphs) are
+        what the periodic validation MMD (``val_every > 0``) compares samples with.
+        """
+        config = TrainConfig.from_dict(train_options)
+        adj, node_mask = graphs_to_dense(graphs, self.config.max_nodes)
+        x, mask = adj_to_edges(adj), pair_mask(node_mask)
+        self._set_statistics(node_mask.sum(1), x, mask)
+        run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="edgraph-run-"))
+        checkpoint = run_dir / "checkpoints" / "last.ckpt"
+        if resume:
+            self._check_resumable(checkpoint)
+        pl.seed_everything(config.seed, verbose=False)
+        module = EDModule(self.energy, self.config.eps, self.config.num_negatives, self.config.w,
+                          config, self.metadata())
+        callbacks = []
+        if config.val_every > 0:
+            callbacks.append(ValidationMMD(lambda k: self._sample_with(module.ema, k, seed=0),
+                                           reference if reference is not None else graphs,
+                                           config.val_every, config.val_graphs))
+        trainer = build_trainer(config, run_dir, callbacks)
+        trainer.fit(module, make_loader(x, mask, config.batch_size, config.seed),
+                    ckpt_path=str(checkpoint) if resume else None)
+        self.steps_trained = trainer.global_step
+        module.metadata = self.metadata()
+        trainer.save_checkpoint(checkpoint)
+        self.energy = module.energy.cpu()
+        self.sampling_energy = module.ema.cpu()
+        if trainer.is_global_zero:
+            self.save(run_dir / "model.pt")
+        return self
+
+    def _check_resumable(self, checkpoint: Path) -> None:
+        if not checkpoint.is_file():
+            raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}")
+        saved = _read_checkpoint(checkpoint)["edgraph"]["config"]
+        ours = self.metadata()["config"]
+        if saved != ours:
+            diff = {k: (saved.get(k), ours[k]) for k in ours if saved.get(k) != ours[k]}
+            raise ValueError(f"cannot resume from {checkpoint}: it belongs to another model "
+                             f"(saved vs requested: {diff})")
+
+    @torch.no_grad()
+    def _sample_with(self, energy: torch.nn.Module, num_graphs: int, sampler: str | None = None,
+                     steps: int | None = None, step_size: float | None = None, seed: int | None = None,
+                     device: str | torch.device | None = None) -> list[nx.Graph]:
+        if self.node_counts is None:
+            raise RuntimeError("the model has not been fitted: call fit() or load() first")
+        c = self.config
+        device = torch.device(device) if device is not None else next(energy.parameters()).device
+        generator = torch.Generator(device)
+        generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
+        n = torch.multinomial(self.node_counts.float().to(device), num_graphs, replacement=True,
+                              generator=generator)
+        mask = pair_mask(torch.arange(c.max_nodes, device=device) < n[:, None])
+        density = self.edge_density.float().to(device)[n]
+        x0 = torch.bernoulli(density[:, None] * mask, generator=generator)
+        chain = make_sampler(sampler or c.sampler, step_size if step_size is not None else c.step_size)
+        was_training = energy.training
+        energy.eval()
+        x = chain.sample(energy.to(device), x0, steps if steps is not None else c.sampler_steps, mask,
+                         generator=generator)
+        energy.train(was_training)
+        return edges_to_graphs(x.cpu(), mask.cpu(), c.max_nodes)
+
+    def sample(self, num_graphs: int, sampler: str | None = None, steps: int | None = None,
+               step_size: float | None = None, seed: int | None = None,
+               device: str | torch.device | None = None) -> list[nx.Graph]:
+        """Generate ``num_graphs`` graphs (node counts drawn from the training distribution).
+
+        ``sampler`` (``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``), ``steps`` and
+        ``step_size`` default to the model's config; the same ``seed`` gives the same graphs.
+        """
+        return self._sample_with(self.sampling_energy, num_graphs, sampler, steps, step_size, seed, device)
+
+    def save(self, path: str | Path) -> None:
+        """Write config, statistics and weights (raw and EMA) to ``path``, atomically."""
+        buffer = io.BytesIO()
+        torch.save({**self.metadata(), "energy": self.energy.state_dict(),
+                    "sampling_energy": self.sampling_energy.state_dict()}, buffer)
+        atomic_write(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> GraphEBM:
+        """Load a model from a ``model.pt``, a Lightning ``.ckpt``, or a run directory.
+
+        A run directory gives its ``model.pt`` if training finished, else
+        ``checkpoints/last.ckpt`` (an interrupted run can be sampled from).
+        """
+        path = Path(path)
+        if path.is_dir():
+            candidates = [path / "model.pt", path / "checkpoints" / "last.ckpt"]
+            found = [p for p in candidates if p.is_file()]
+            if not found:
+                raise FileNotFoundError(f"{path} holds no model.pt nor checkpoints/last.ckpt")
+            path = found[0]
+        payload = _read_checkpoint(path)
+        meta = payload.get("edgraph", payload)
+        config = dict(meta["config"])
+        model = cls(**config)
+        model.node_counts = torch.tensor(meta["node_counts"], dtype=torch.float64)
+        model.edge_density = torch.tensor(meta["edge_density"], dtype=torch.float64)
+        model.steps_trained = meta["steps_trained"]
+        if "state_dict" in payload:  # a Lightning checkpoint of EDModule
+            weights = payload["state_dict"]
+            raw = {k[len("energy."):]: v for k, v in weights.items() if k.startswith("energy.")}
+            ema = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}
+        else:
+            raw, ema = payload["energy"], payload["sampling_energy"]
+        try:
+            model.energy.load_state_dict(raw)
+            model.sampling_energy = model._new_energy()
+            model.sampling_energy.load_state_dict(ema)
+        except RuntimeError as err:
+            raise ValueError(f"{path}: weights do not fit the saved config ({err})") from None
+        model.sampling_energy.requires_grad_(False)
+        return model
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint safely (``weights_only``), turning damage into a clear ``ValueError``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated or foreign files
+        raise ValueError(f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): "
+                         f"{type(err).__name__}: {str(err)[:200]}") from None
+    meta = payload.get("edgraph", payload) if isinstance(payload, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an edgraph GraphEBM checkpoint")
+    if meta.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path} has checkpoint format version {meta.get('version')}; "
+                         f"this edgraph reads version {FORMAT_VERSION}")
+    return payload
