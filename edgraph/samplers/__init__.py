@@ -1,0 +1,15 @@
+r"""MCMC samplers for energy-based models ``p(x) ∝ exp(-E(x) / T)``.
+
+Discrete (binary 0/1 ``[B, D]`` or one-hot ``[B, D, K]``): :class:`Gibbs`, :class:`GWG`,
+:class:`DULA`, :class:`DMALA`. Continuous ``[B, D]``: :class:`Langevin`, :class:`MALA`.
+All share ``.sample(energy, x0, steps, mask=None, generator=None) -> x`` and expose
+``acceptance_rate`` after a call.
+"""
+
+from edgraph.samplers.base import Sampler
+from edgraph.samplers.continuous import MALA, Langevin
+from edgraph.samplers.dlp import DMALA, DULA
+from edgraph.samplers.gibbs import Gibbs
+from edgraph.samplers.gwg import GWG
+
+__all__ = ["Sampler", "Gibbs", "GWG", "DULA", "DMALA", "Langevin", "MALA"]
