@@ -1,0 +1,148 @@
+"""Perturbations: transition frequencies against the exact kernels, masks, shapes, seeds, errors."""
+
+import math
+
+import pytest
+import torch
+
+from edgraph.perturbations import BernoulliFlip, Gaussian, UniformCategorical
+
+
+def all_binary_states(d: int) -> torch.Tensor:
+    """All 2^d binary states as float rows; row s is the binary expansion of s (bit k = site k)."""
+    return ((torch.arange(2**d)[:, None] >> torch.arange(d)) & 1).float()
+
+
+def bernoulli_kernel(states: torch.Tensor, eps: float) -> torch.Tensor:
+    """Exact q(y | x) = eps^h (1 - eps)^(D - h), h = Hamming distance, as a matrix [x, y]."""
+    hamming = torch.cdist(states.double(), states.double(), p=1)
+    return eps**hamming * (1 - eps) ** (states.shape[1] - hamming)
+
+
+def assert_frequencies_match(counts: torch.Tensor, kernel: torch.Tensor, draws: int) -> None:
+    """Every empirical transition frequency lies within 5 binomial standard errors of the kernel."""
+    frequencies = counts.double() / draws
+    standard_error = (kernel * (1 - kernel) / draws).sqrt()
+    assert torch.allclose(frequencies.sum(1), torch.ones(len(kernel), dtype=torch.float64))
+    assert ((frequencies - kernel).abs() <= 5 * standard_error + 1e-12).all(), (frequencies - kernel).abs().max()
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.3])
+def test_bernoulli_transition_frequencies_match_exact_kernel(eps):
+    d, draws = 3, 20_000
+    states = all_binary_states(d)
+    x = states.repeat_interleave(draws, 0)
+    y = BernoulliFlip(eps).sample(x, generator=torch.Generator().manual_seed(0))
+    start = (x * 2 ** torch.arange(d)).sum(1).long()
+    end = (y * 2 ** torch.arange(d)).sum(1).long()
+    counts = torch.zeros(2**d, 2**d).index_put_((start, end), torch.ones(len(x)), accumulate=True)
+    assert_frequencies_match(counts, bernoulli_kernel(states, eps), draws)
+
+
+def test_categorical_transition_frequencies_match_exact_kernel():
+    sites, k, eps, draws = 2, 3, 0.4, 20_000
+    codes = torch.cartesian_prod(torch.arange(k), torch.arange(k))  # all 9 states [9, 2]
+    site_kernel = (1 - eps) * torch.eye(k, dtype=torch.float64) + eps / k
+    kernel = site_kernel[codes[:, None, 0], codes[None, :, 0]] * site_kernel[codes[:, None, 1], codes[None, :, 1]]
+    x = torch.nn.functional.one_hot(codes, k).float().repeat_interleave(draws, 0)
+    y = UniformCategorical(eps, k).sample(x, generator=torch.Generator().manual_seed(0))
+    assert ((y == 0) | (y == 1)).all() and (y.sum(-1) == 1).all()
+    index = lambda z: (z.argmax(-1) * torch.tensor([k, 1])).sum(1)
+    counts = torch.zeros(k**sites, k**sites).index_put_((index(x), index(y)), torch.ones(len(x)), accumulate=True)
+    assert_frequencies_match(counts, kernel, draws)
+
+
+def test_gaussian_increment_has_variance_t():
+    t, n = 0.3, 200_000
+    x = torch.full((n, 2), 5.0)
+    increment = Gaussian(t).sample(x, generator=torch.Generator().manual_seed(0)) - x
+    # mean: standard error sqrt(t/n); variance: standard error t*sqrt(2/n)
+    assert increment.mean(0).abs().max() < 5 * math.sqrt(t / n)
+    assert (increment.var(0) - t).abs().max() < 5 * t * math.sqrt(2 / n)
+
+
+STACK = (4, 6, 5)  # [B, M, D]
+
+
+def stack_for(perturbation):
+    torch.manual_seed(0)
+    if isinstance(perturbation, UniformCategorical):
+        return torch.nn.functional.one_hot(torch.randint(3, STACK), 3).float()
+    if isinstance(perturbation, BernoulliFlip):
+        return torch.randint(2, STACK).float()
+    return torch.randn(STACK)
+
+
+PERTURBATIONS = [BernoulliFlip(0.5), UniformCategorical(0.9, num_categories=3), Gaussian(1.0)]
+
+
+@pytest.mark.parametrize("perturbation", PERTURBATIONS, ids=repr)
+@pytest.mark.parametrize("mask_dtype", [torch.bool, torch.float32])
+def test_stacks_keep_shape_and_frozen_entries(perturbation, mask_dtype):
+    x = stack_for(perturbation)
+    site_mask = (torch.rand(STACK[0], 1, STACK[2], generator=torch.Generator().manual_seed(1)) < 0.5).to(mask_dtype)
+    y = perturbation.sample(x, site_mask, generator=torch.Generator().manual_seed(2))
+    assert y.shape == x.shape and y.dtype == x.dtype
+    frozen = (site_mask == 0).expand(STACK)
+    changed = (y != x).reshape(*STACK, -1).any(-1)
+    assert not changed[frozen].any()
+    assert changed[~frozen].float().mean() > 0.3  # eps/t large: free entries do move
+    assert torch.equal(perturbation.sample(x, torch.zeros(STACK[0], 1, STACK[2]), torch.Generator().manual_seed(3)), x)
+
+
+@pytest.mark.parametrize("perturbation", PERTURBATIONS, ids=repr)
+def test_flat_batch_with_flat_mask(perturbation):
+    x = stack_for(perturbation)[:, 0]  # [B, D] (or [B, D, K])
+    mask = torch.ones(STACK[0], STACK[2])
+    mask[:, :2] = 0
+    y = perturbation.sample(x, mask, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(y[:, :2], x[:, :2])
+
+
+@pytest.mark.parametrize("perturbation", PERTURBATIONS, ids=repr)
+def test_same_seed_same_result(perturbation):
+    x = stack_for(perturbation)
+    first = perturbation.sample(x, generator=torch.Generator().manual_seed(7))
+    again = perturbation.sample(x, generator=torch.Generator().manual_seed(7))
+    other = perturbation.sample(x, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+
+
+@pytest.mark.parametrize("perturbation", PERTURBATIONS, ids=repr)
+def test_mask_that_does_not_broadcast_is_rejected(perturbation):
+    x = stack_for(perturbation)
+    with pytest.raises(ValueError, match="mask"):
+        perturbation.sample(x, torch.ones(STACK[0], STACK[2]))  # [B, D] against a [B, M, D] stack
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: BernoulliFlip(0.0),
+        lambda: BernoulliFlip(1.0),
+        lambda: BernoulliFlip(-0.1),
+        lambda: BernoulliFlip(float("nan")),
+        lambda: BernoulliFlip("0.1"),
+        lambda: UniformCategorical(1.2, 3),
+        lambda: UniformCategorical(0.1, 1),
+        lambda: UniformCategorical(0.1, 2.5),
+        lambda: Gaussian(0.0),
+        lambda: Gaussian(-1.0),
+        lambda: Gaussian(float("inf")),
+    ],
+)
+def test_invalid_arguments_are_rejected(make):
+    with pytest.raises(ValueError, match="eps|num_categories|t "):
+        make()
+
+
+def test_categorical_rejects_wrong_number_of_categories():
+    with pytest.raises(ValueError, match=r"\[\.\.\., D, 4\]"):
+        UniformCategorical(0.1, 4).sample(torch.zeros(2, 5, 3))
+
+
+def test_repr_names_the_parameters():
+    assert repr(BernoulliFlip(0.1)) == "BernoulliFlip(eps=0.1)"
+    assert repr(UniformCategorical(0.2, 5)) == "UniformCategorical(eps=0.2, num_categories=5)"
+    assert repr(Gaussian(0.5)) == "Gaussian(t=0.5)"
