@@ -1,0 +1,54 @@
+"""Graph evaluation: MMD of degree, clustering, orbit and spectral statistics, 4-node orbit counts.
+
+The public entry points are :func:`graph_mmd` (published ``"gdss"`` and ``"gran"`` protocols),
+:func:`reference_floor` (the real-vs-real value a perfect generator would score) and
+:func:`orbit_counts` (ORCA-order node-orbit counts of one graph).
+"""
+
+from edgraph.metrics.kernels import emd_distance, euclidean_distance, gaussian, mmd2, total_variation
+from edgraph.metrics.mmd import (
+    PROTOCOLS,
+    STATISTICS,
+    KernelSpec,
+    clean_graphs,
+    graph_mmd,
+    graph_statistics,
+    reference_floor,
+    statistics_mmd,
+)
+from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
+from edgraph.metrics.statistics import (
+    clustering_coefficients,
+    clustering_histogram,
+    degree_histogram,
+    histogram,
+    normalized_laplacian_spectrum,
+    orbit_statistic,
+    spectral_histogram,
+)
+
+__all__ = [
+    "NUM_ORBITS",
+    "PROTOCOLS",
+    "STATISTICS",
+    "KernelSpec",
+    "clean_graphs",
+    "clustering_coefficients",
+    "clustering_histogram",
+    "degree_histogram",
+    "emd_distance",
+    "euclidean_distance",
+    "gaussian",
+    "graph_mmd",
+    "graph_statistics",
+    "histogram",
+    "mmd2",
+    "normalized_laplacian_spectrum",
+    "orbit_counts",
+    "orbit_counts_dense",
+    "orbit_statistic",
+    "reference_floor",
+    "spectral_histogram",
+    "statistics_mmd",
+    "total_variation",
+]
