@@ -23,7 +23,7 @@ from edgraph.datasets import DATASETS, dataset_info, describe, load_graphs
 from edgraph.graphs import read_graphs_json, write_graphs_json
 from edgraph.io import atomic_write
 from edgraph.model import SAMPLERS, GraphEBM, ModelConfig
-from edgraph.training import TrainConfig
+from edgraph.training import TrainConfig, metrics_files
 
 MODEL_KEYS = {f.name for f in fields(ModelConfig)} - {"max_nodes"}
 TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
@@ -91,8 +91,9 @@ def _train(args: argparse.Namespace) -> None:
 def _write_figures(model: GraphEBM, run_dir: Path, test_graphs: list) -> None:
     from edgraph.plotting import plot_graph_grid, plot_loss
 
-    if (run_dir / "metrics.csv").is_file():
-        plot_loss(run_dir / "metrics.csv", run_dir / "loss.png")
+    logs = metrics_files(run_dir)
+    if logs:
+        plot_loss(logs, run_dir / "loss.png")
     plot_graph_grid({"sampled": model.sample(8, seed=0), "test": test_graphs[:8]}, run_dir / "samples.png")
 
 
@@ -170,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--w", type=float, help="ED stabiliser")
     train.add_argument("--hidden", type=int)
     train.add_argument("--layers", type=int)
+    train.add_argument("--sampler", choices=SAMPLERS, help="default sampler of the model")
+    train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
+    train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
     train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     train.add_argument("--root", help=root_help)

@@ -147,7 +147,7 @@ class GraphEBM:
                     ckpt_path=str(checkpoint) if resume else None)
         self.steps_trained = trainer.global_step
         module.metadata = self.metadata()
-        trainer.save_checkpoint(checkpoint)
+        trainer.save_checkpoint(checkpoint, weights_only=False)
         self.energy = module.energy.cpu()
         self.sampling_energy = module.ema.cpu()
         if trainer.is_global_zero:

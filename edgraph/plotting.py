@@ -39,14 +39,16 @@ def plot_graph_grid(rows: dict[str, Sequence[nx.Graph]], path: str | os.PathLike
     plt.close(fig)
 
 
-def plot_loss(metrics_csv: str | os.PathLike, path: str | os.PathLike, smooth: int = 20) -> None:
-    """Plot the ``loss`` column of a Lightning ``metrics.csv`` against the step (moving average)."""
+def plot_loss(metrics_csvs: Sequence[str | os.PathLike], path: str | os.PathLike, smooth: int = 20) -> None:
+    """Plot the ``loss`` column of Lightning ``metrics.csv`` files (a run and its resumptions)
+    against the step, with a moving average."""
     steps, losses = [], []
-    with open(metrics_csv) as handle:
-        for row in csv.DictReader(handle):
-            if row.get("loss"):
-                steps.append(int(row["step"]))
-                losses.append(float(row["loss"]))
+    for metrics_csv in metrics_csvs:
+        with open(metrics_csv) as handle:
+            for row in csv.DictReader(handle):
+                if row.get("loss"):
+                    steps.append(int(row["step"]))
+                    losses.append(float(row["loss"]))
     window = max(1, min(smooth, len(losses) // 5))
     averaged = [sum(losses[max(0, i - window + 1): i + 1]) / len(losses[max(0, i - window + 1): i + 1])
                 for i in range(len(losses))]

@@ -50,7 +50,7 @@ class TrainConfig:
     devices: int = 1
     strategy: str = "auto"
     checkpoint_every: int = 200
-    log_every: int = 10
+    log_every: int = 1
     val_every: int = 0
     val_graphs: int = 64
     progress: bool = True
@@ -140,6 +140,12 @@ def _frozen_copy(module: nn.Module) -> nn.Module:
     return copy
 
 
+def metrics_files(run_dir: str | os.PathLike) -> list[Path]:
+    """The CSV logs of a run directory in order: one per training session (resumes add one)."""
+    files = Path(run_dir).glob("logs/version_*/metrics.csv")
+    return sorted(files, key=lambda p: int(p.parent.name.split("_")[1]))
+
+
 def make_loader(x: Tensor, mask: Tensor, batch_size: int, seed: int) -> DataLoader:
     """Shuffled loader of ``(x, mask)`` pairs; the last incomplete batch is kept."""
     generator = torch.Generator().manual_seed(seed)
@@ -161,7 +167,7 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
         max_epochs=-1,
         max_time=timedelta(minutes=config.max_minutes) if config.max_minutes is not None else None,
         gradient_clip_val=config.grad_clip or None,
-        logger=CSVLogger(save_dir=str(run_dir), name="", version=""),
+        logger=CSVLogger(save_dir=str(run_dir), name="logs"),  # a new version per (resumed) run
         log_every_n_steps=config.log_every,
         callbacks=[checkpoints, *callbacks],
         plugins=[AtomicCheckpointIO()],

@@ -1,0 +1,117 @@
+import networkx as nx
+import pytest
+import torch
+
+from edgraph import GraphEBM
+from edgraph.datasets import load_graphs
+from edgraph.training import metrics_files
+
+TINY = dict(hidden=8, layers=1, num_negatives=4)
+FAST = dict(batch_size=16, progress=False, checkpoint_every=2, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    return load_graphs("ego_small", "train")[:48]
+
+
+@pytest.fixture(scope="module")
+def fitted(graphs, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("run")
+    model = GraphEBM(18, **TINY).fit(graphs, run_dir=run_dir, max_steps=6, **FAST)
+    return model, run_dir
+
+
+def test_fit_records_training_statistics(fitted, graphs):
+    model, run_dir = fitted
+    sizes = torch.tensor([g.number_of_nodes() for g in graphs])
+    assert torch.allclose(model.node_counts, torch.bincount(sizes, minlength=19).double() / len(graphs))
+    four = [g for g in graphs if g.number_of_nodes() == 4]
+    assert model.edge_density[4].item() == pytest.approx(sum(g.number_of_edges() for g in four) / (6 * len(four)))
+    assert model.steps_trained == 6
+    assert (run_dir / "model.pt").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert "loss" in metrics_files(run_dir)[0].read_text().splitlines()[0]
+
+
+def test_samples_have_training_node_counts_and_are_reproducible(fitted, graphs):
+    model, _ = fitted
+    sizes = {g.number_of_nodes() for g in graphs}
+    first = model.sample(32, steps=5, seed=3)
+    assert len(first) == 32 and {g.number_of_nodes() for g in first} <= sizes
+    again = model.sample(32, steps=5, seed=3)
+    assert [sorted(g.edges) for g in first] == [sorted(g.edges) for g in again]
+    for sampler in ("gibbs", "dula", "dmala"):
+        assert len(model.sample(4, sampler=sampler, steps=2, seed=0)) == 4
+
+
+def test_save_load_round_trip_gives_identical_samples(fitted, tmp_path):
+    model, run_dir = fitted
+    model.save(tmp_path / "copy.pt")
+    for source in (tmp_path / "copy.pt", run_dir, run_dir / "checkpoints" / "last.ckpt"):
+        loaded = GraphEBM.load(source)
+        assert loaded.config == model.config and loaded.steps_trained == 6
+        assert [sorted(g.edges) for g in loaded.sample(16, steps=5, seed=1)] == \
+               [sorted(g.edges) for g in model.sample(16, steps=5, seed=1)]
+
+
+def test_resume_continues_at_the_saved_step(graphs, tmp_path):
+    GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=4, **FAST)
+    resumed = GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, resume=True, max_steps=7, **FAST)
+    assert resumed.steps_trained == 7
+    logs = metrics_files(tmp_path)
+    assert len(logs) == 2  # the first session's log is kept; the resumed one starts where it stopped
+    first_steps = [int(row.split(",")[-1]) for row in logs[1].read_text().splitlines()[1:]]
+    assert min(first_steps) == 4
+
+
+def test_resume_refuses_another_model(graphs, tmp_path):
+    GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=2, **FAST)
+    with pytest.raises(ValueError, match="another model"):
+        GraphEBM(18, hidden=16, layers=1, num_negatives=4).fit(graphs, run_dir=tmp_path, resume=True,
+                                                              max_steps=4, **FAST)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path / "empty", resume=True, max_steps=4, **FAST)
+
+
+def test_graphs_larger_than_max_nodes_are_refused(graphs):
+    with pytest.raises(ValueError, match="more than max_nodes=5"):
+        GraphEBM(5, **TINY).fit([nx.path_graph(6)], max_steps=1, **FAST)
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(graphs, tmp_path):
+    model = GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=2, **FAST)
+    checkpoint = tmp_path / "checkpoints" / "last.ckpt"
+    saved = checkpoint.read_bytes()
+    with torch.no_grad():
+        next(model.energy.readout.parameters()).fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="at step 0"):
+        model.fit(graphs, run_dir=tmp_path, max_steps=4, **FAST)
+    assert checkpoint.read_bytes() == saved
+
+
+def test_damaged_or_foreign_checkpoints_are_refused(fitted, tmp_path):
+    _, run_dir = fitted
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes((run_dir / "model.pt").read_bytes()[:1000])
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        GraphEBM.load(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(ValueError, match="not an edgraph"):
+        GraphEBM.load(foreign)
+    with pytest.raises(FileNotFoundError):
+        GraphEBM.load(tmp_path / "missing")
+
+
+def test_sampling_an_unfitted_model_is_an_error():
+    with pytest.raises(RuntimeError, match="not been fitted"):
+        GraphEBM(5, **TINY).sample(2)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match="unknown sampler"):
+        GraphEBM(5, sampler="hmc")
+    with pytest.raises(ValueError, match="unknown training options"):
+        GraphEBM(5, **TINY).fit([nx.path_graph(3)], epochs=3)
+    with pytest.raises(ValueError, match="needs a budget"):
+        GraphEBM(5, **TINY).fit([nx.path_graph(3)], max_steps=None, progress=False)
