@@ -149,8 +149,9 @@ class UniformCategorical:
         categories = torch.randint(
             self.num_categories, site_shape, generator=generator, device=x.device
         )
-        fresh = torch.nn.functional.one_hot(categories, self.num_categories).to(x.dtype)
-        return torch.where(resample.unsqueeze(-1), fresh, x)
+        fresh = (categories.unsqueeze(-1) == torch.arange(self.num_categories, device=x.device)).to(x.dtype)
+        # arithmetic blend: several times faster on CPU than a broadcasting torch.where
+        return x + resample.unsqueeze(-1) * (fresh - x)
 
 
 @dataclass(frozen=True)
