@@ -144,12 +144,18 @@ def test_emd_rejects_non_count_histograms():
         emd_distance(torch.tensor([[1, 0], [0, 0]]))
 
 
-def test_total_variation_and_euclidean_equal_dense_definitions():
+@pytest.mark.parametrize("width, density, signed", [(7, 0.5, False), (40, 0.08, False), (40, 0.08, True)])
+def test_total_variation_and_euclidean_equal_dense_definitions(width, density, signed):
+    """Dense rows, sparse rows (the entry-wise path) and signed rows."""
     g = torch.Generator().manual_seed(2)
-    x = torch.rand(15, 7, generator=g) * (torch.rand(15, 7, generator=g) < 0.5)
-    y = torch.rand(11, 5, generator=g) * (torch.rand(11, 5, generator=g) < 0.3)
+    x = torch.rand(15, width, generator=g) * (torch.rand(15, width, generator=g) < 0.5)
+    y = torch.rand(11, width - 2, generator=g) * (torch.rand(11, width - 2, generator=g) < density)
+    y[3] = y[5]  # repeated values share entries
+    if signed:
+        x = x - 0.25
     y_padded = torch.nn.functional.pad(y, (0, 2)).double()
-    torch.testing.assert_close(total_variation(x, y), (x.double()[:, None] - y_padded[None]).abs().sum(-1) / 2)
+    torch.testing.assert_close(total_variation(x, y), (x.double()[:, None] - y_padded[None]).abs().sum(-1) / 2,
+                               rtol=0, atol=1e-14)
     torch.testing.assert_close(euclidean_distance(x, y), (x.double()[:, None] - y_padded[None]).norm(dim=-1))
     torch.testing.assert_close(total_variation(y), total_variation(y, y))
 

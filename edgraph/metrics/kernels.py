@@ -28,10 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
 import torch
 from torch import Tensor
 
-#: Elements of an intermediate ``[B1, chunk, r]`` tensor in :func:`total_variation`.
+#: Elements of an intermediate ``[chunk, B1]`` tensor in :func:`total_variation`.
 _GATHER_BUDGET = 1 << 22
 
 Kernel = Callable[[Tensor, Tensor | None], Tensor]
@@ -43,7 +44,7 @@ def gaussian(distance: Tensor, sigma: float) -> Tensor:
     >>> gaussian(torch.tensor([0.0, 1.0]), sigma=1.0)
     tensor([1.0000, 0.6065])
     """
-    return torch.exp(-distance * distance / (2 * sigma * sigma))
+    return torch.exp(distance.square().mul_(-0.5 / (sigma * sigma)))
 
 
 def _check_features(x: Tensor, name: str) -> Tensor:
@@ -103,30 +104,40 @@ def emd_distance(hist_x: Tensor, hist_y: Tensor | None = None, bin_width: float 
     hist_x = _check_histograms(hist_x, "hist_x")
     symmetric = hist_y is None
     hist_y = hist_x if symmetric else _check_histograms(hist_y, "hist_y")
-    atoms_x, n_x = _sorted_atoms(hist_x)
-    atoms_y, n_y = (atoms_x, n_x) if symmetric else _sorted_atoms(hist_y)
-    groups_x = {int(n): (n_x == n).nonzero().squeeze(1) for n in n_x.unique()}
-    groups_y = groups_x if symmetric else {int(m): (n_y == m).nonzero().squeeze(1) for m in n_y.unique()}
+    groups_x = _count_groups(hist_x)
+    groups_y = groups_x if symmetric else _count_groups(hist_y)
     out = torch.empty(len(hist_x), len(hist_y), dtype=torch.float64)
-    for n, rows in groups_x.items():
-        for m, cols in groups_y.items():
+    for n, (rows, atoms_n) in groups_x.items():
+        for m, (cols, atoms_m) in groups_y.items():
             if symmetric and m < n:
                 continue
             i, j, length = _staircase(n, m)
-            block = torch.cdist(atoms_x[rows][:, i] * length, atoms_y[cols][:, j] * length, p=1) * bin_width
-            out[rows[:, None], cols] = block
+            block = torch.cdist(atoms_n[:, i] * length, atoms_m[:, j] * length, p=1) * bin_width
+            out[rows[0], cols[1]] = block
             if symmetric:
-                out[cols[:, None], rows] = block.T
+                out[cols[0], rows[1]] = block.T
     return out
+
+
+def _count_groups(hist: Tensor) -> dict[int, tuple[tuple[Tensor, Tensor], Tensor]]:
+    """Rows grouped by atom count: ``{n: ((row index [g, 1], column index [1, g]), atoms [g, n])}``."""
+    atoms, counts = _sorted_atoms(hist)
+    groups = {}
+    for n in counts.unique().tolist():
+        index = (counts == n).nonzero().squeeze(1)
+        groups[n] = (index[:, None], index[None, :]), atoms[index, :n]
+    return groups
 
 
 def total_variation(x: Tensor, y: Tensor | None = None) -> Tensor:
     r"""Pairwise total variation :math:`\tfrac12 \lVert x - y \rVert_1`, ``[B1, B2]``.
 
-    Rows of different length are padded with zeros. Only the non-zero entries of each row of
-    ``y`` are visited (:math:`\lVert x - y\rVert_1 = \lVert x\rVert_1 + \sum_{k \in
-    \mathrm{supp}\, y} (|x_k - y_k| - |x_k|)`), so sparse histograms of many bins are cheap.
-    ``y=None`` means ``x`` against itself.
+    Rows of different length are padded with zeros. For non-negative rows whose ``y`` side is
+    sparse (histograms of many bins), :math:`|a - b| = a + b - 2\min(a, b)` and
+    :math:`\min(x_k, 0) = 0` give :math:`\lVert x - y\rVert_1 = \sum x + \sum y - 2 \sum_{k
+    \in \mathrm{supp}\, y} \min(x_k, y_k)`; the last sum is evaluated once per distinct
+    entry value :math:`(k, y_k)` and scattered to the rows of ``y`` that hold it. ``y=None``
+    means ``x`` against itself.
 
     >>> total_variation(torch.tensor([[0.5, 0.5, 0.0]]), torch.tensor([[0.0, 0.5, 0.5], [0.5, 0.5, 0.0]]))
     tensor([[0.5000, 0.0000]], dtype=torch.float64)
@@ -135,18 +146,17 @@ def total_variation(x: Tensor, y: Tensor | None = None) -> Tensor:
     y = x if y is None else _check_features(y, "y")
     width = max(x.shape[1], y.shape[1])
     x, y = _pad_columns(x, width), _pad_columns(y, width)
-    support = y != 0
-    r = max(int(support.sum(1).max()), 1) if len(y) else 1
-    # Non-zero entries first; padding entries carry the value 0 and add nothing.
-    values, index = torch.sort(support.to(torch.int8), dim=1, descending=True, stable=True)
-    index = index[:, :r]
-    y_values = y.gather(1, index) * values[:, :r]
-    out = x.abs().sum(1, keepdim=True).expand(-1, len(y)).clone()
-    chunk = max(1, _GATHER_BUDGET // max(1, len(x) * r))
-    for start in range(0, len(y), chunk):
-        x_at = x[:, index[start:start + chunk]]  # [B1, chunk, r]
-        out[:, start:start + chunk] += ((x_at - y_values[start:start + chunk]).abs() - x_at.abs()).sum(-1)
-    return out / 2
+    row, column = y.nonzero(as_tuple=True)
+    if 4 * len(row) > len(y) * width or (x < 0).any() or (y < 0).any():
+        return torch.cdist(x, y, p=1) / 2  # dense or signed rows: one fused L1 distance
+    entries, token = _unique_rows(torch.stack([column.to(torch.float64), y[row, column]], 1))[:2]
+    # min(x_k, y_k) for every distinct entry (k, y_k): [T, B1]
+    shared = torch.minimum(x[:, entries[:, 0].long()].T, entries[:, 1:])
+    overlap = torch.zeros(len(y), len(x), dtype=torch.float64)
+    chunk = max(1, _GATHER_BUDGET // max(1, len(x)))
+    for start in range(0, len(row), chunk):
+        overlap.index_add_(0, row[start:start + chunk], shared[token[start:start + chunk]])
+    return (x.sum(1, keepdim=True) + y.sum(1) - 2 * overlap.T) / 2
 
 
 def euclidean_distance(x: Tensor, y: Tensor | None = None) -> Tensor:
@@ -158,13 +168,14 @@ def euclidean_distance(x: Tensor, y: Tensor | None = None) -> Tensor:
     x = _check_features(x, "x")
     y = x if y is None else _check_features(y, "y")
     width = max(x.shape[1], y.shape[1])
-    return torch.cdist(_pad_columns(x, width), _pad_columns(y, width),
-                       compute_mode="donot_use_mm_for_euclid_dist")
+    return torch.cdist(_pad_columns(x, width), _pad_columns(y, width))
 
 
-def _unique_rows(x: Tensor) -> tuple[Tensor, Tensor]:
-    rows, counts = torch.unique(x, dim=0, return_counts=True)
-    return rows, counts.to(torch.float64)
+def _unique_rows(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Distinct rows of ``x [B, D]``, the index of each row's distinct row, and multiplicities."""
+    rows, inverse, counts = np.unique(x.numpy(), axis=0, return_inverse=True, return_counts=True)
+    return (torch.from_numpy(rows), torch.from_numpy(inverse.reshape(-1)),
+            torch.from_numpy(counts).to(torch.float64))
 
 
 def mmd2(x: Tensor, y: Tensor, kernel: Kernel) -> float:
@@ -181,8 +192,8 @@ def mmd2(x: Tensor, y: Tensor, kernel: Kernel) -> float:
     """
     if len(x) == 0 or len(y) == 0:
         raise ValueError(f"MMD needs non-empty samples, got {len(x)} and {len(y)} rows")
-    ux, wx = _unique_rows(x)
-    uy, wy = _unique_rows(y)
+    ux, _, wx = _unique_rows(x.to(torch.float64))
+    uy, _, wy = _unique_rows(y.to(torch.float64))
     within_x = wx @ kernel(ux, None) @ wx / wx.sum() ** 2
     within_y = wy @ kernel(uy, None) @ wy / wy.sum() ** 2
     across = wx @ kernel(ux, uy) @ wy / (wx.sum() * wy.sum())

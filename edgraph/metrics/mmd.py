@@ -103,8 +103,11 @@ def clean_graphs(graphs: Sequence[GraphLike], empty: str = "one_node") -> list[n
     if empty not in ("one_node", "drop"):
         raise ValueError(f"empty must be 'one_node' or 'drop', got {empty!r}")
     cleaned = []
-    for graph in graphs:
-        graph = nx.Graph(_as_networkx(graph))
+    for graph in map(_as_networkx, graphs):
+        if graph.number_of_nodes() and nx.number_of_selfloops(graph) == 0 and min(d for _, d in graph.degree()) > 0:
+            cleaned.append(graph)  # already clean: no copy needed
+            continue
+        graph = nx.Graph(graph)
         graph.remove_edges_from(list(nx.selfloop_edges(graph)))
         graph.remove_nodes_from(list(nx.isolates(graph)))
         if graph.number_of_nodes() == 0:
