@@ -26,7 +26,17 @@ from edgraph.energies.gnn import GraphEnergy
 from edgraph.graphs import GraphLike, adj_to_edges, edges_to_graphs, graphs_to_dense, pair_mask
 from edgraph.io import atomic_write
 from edgraph.samplers import DMALA, DULA, GWG, Gibbs
-from edgraph.training import EDModule, TrainConfig, ValidationMMD, build_trainer, make_loader
+from edgraph.objectives import PersistentChains
+from edgraph.training import (
+    EnergyModule,
+    Loss,
+    PersistentCD,
+    TrainConfig,
+    ValidationMMD,
+    build_trainer,
+    ed_loss,
+    make_loader,
+)
 
 FORMAT = "edgraph.GraphEBM"
 FORMAT_VERSION = 1
@@ -135,8 +145,7 @@ class GraphEBM:
         if resume:
             self._check_resumable(checkpoint)
         pl.seed_everything(config.seed, verbose=False)
-        module = EDModule(self.energy, self.config.eps, self.config.num_negatives, self.config.w,
-                          config, self.metadata())
+        module = EnergyModule(self.energy, self._loss(config), config, self.metadata())
         callbacks = []
         if config.val_every > 0:
             callbacks.append(ValidationMMD(lambda k: self._sample_with(module.ema, k, seed=0),
@@ -154,6 +163,30 @@ class GraphEBM:
             self.save(run_dir / "model.pt")
         return self
 
+    def _loss(self, config: TrainConfig) -> Loss:
+        c = self.config
+        if config.objective == "ed":
+            return ed_loss(c.eps, c.num_negatives, c.w)
+        generator = torch.Generator().manual_seed(config.seed)
+        x0, mask = self.initial_states(config.cd_chains, generator)
+        chains = PersistentChains(x0, mask, reinit=lambda k, gen: self.initial_states(k, gen)[0],
+                                  reinit_prob=config.cd_reinit)
+        return PersistentCD(make_sampler(config.cd_sampler, c.step_size), config.cd_steps, chains)
+
+    def initial_states(self, num_graphs: int, generator: torch.Generator,
+                       device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+        r"""Chain starts: :math:`n \sim p(n)`, :math:`x_0 \sim \mathrm{Bernoulli}(\rho_n)` on valid pairs.
+
+        Returns edge vectors ``x0 [num_graphs, D]`` and their pair masks.
+        """
+        if self.node_counts is None:
+            raise RuntimeError("the model has not been fitted: call fit() or load() first")
+        n = torch.multinomial(self.node_counts.float().to(device), num_graphs, replacement=True,
+                              generator=generator)
+        mask = pair_mask(torch.arange(self.config.max_nodes, device=device) < n[:, None])
+        density = self.edge_density.float().to(device)[n]
+        return torch.bernoulli(density[:, None] * mask, generator=generator), mask
+
     def _check_resumable(self, checkpoint: Path) -> None:
         if not checkpoint.is_file():
             raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}")
@@ -168,17 +201,11 @@ class GraphEBM:
     def _sample_with(self, energy: torch.nn.Module, num_graphs: int, sampler: str | None = None,
                      steps: int | None = None, step_size: float | None = None, seed: int | None = None,
                      device: str | torch.device | None = None) -> list[nx.Graph]:
-        if self.node_counts is None:
-            raise RuntimeError("the model has not been fitted: call fit() or load() first")
         c = self.config
         device = torch.device(device) if device is not None else next(energy.parameters()).device
         generator = torch.Generator(device)
         generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
-        n = torch.multinomial(self.node_counts.float().to(device), num_graphs, replacement=True,
-                              generator=generator)
-        mask = pair_mask(torch.arange(c.max_nodes, device=device) < n[:, None])
-        density = self.edge_density.float().to(device)[n]
-        x0 = torch.bernoulli(density[:, None] * mask, generator=generator)
+        x0, mask = self.initial_states(num_graphs, generator, device)
         chain = make_sampler(sampler or c.sampler, step_size if step_size is not None else c.step_size)
         was_training = energy.training
         energy.eval()
@@ -225,7 +252,7 @@ class GraphEBM:
         model.node_counts = torch.tensor(meta["node_counts"], dtype=torch.float64)
         model.edge_density = torch.tensor(meta["edge_density"], dtype=torch.float64)
         model.steps_trained = meta["steps_trained"]
-        if "state_dict" in payload:  # a Lightning checkpoint of EDModule
+        if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
             weights = payload["state_dict"]
             raw = {k[len("energy."):]: v for k, v in weights.items() if k.startswith("energy.")}
             ema = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from edgraph.io import atomic_write
-from edgraph.objectives import energy_discrepancy
+from edgraph.objectives import PersistentChains, contrastive_divergence, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip
 
 
@@ -36,6 +36,9 @@ class TrainConfig:
 
     ``max_steps`` and ``max_minutes`` are budgets: training stops at whichever comes first
     (at least one must be set). ``ema_decay = 0`` samples with the raw weights.
+    ``objective="pcd"`` trains by persistent contrastive divergence instead of ED, with
+    ``cd_steps`` steps of ``cd_sampler`` per update on ``cd_chains`` persistent chains
+    (restarted with probability ``cd_reinit``): the baseline of the same energy and loop.
     """
 
     max_steps: int | None = 3000
@@ -54,6 +57,15 @@ class TrainConfig:
     val_every: int = 0
     val_graphs: int = 64
     progress: bool = True
+    objective: str = "ed"
+    cd_sampler: str = "gwg"
+    cd_steps: int = 10
+    cd_chains: int = 1024
+    cd_reinit: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.objective not in ("ed", "pcd"):
+            raise ValueError(f"unknown objective {self.objective!r}; choose 'ed' or 'pcd'")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -88,30 +100,62 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         atomic_write(path, buffer.getvalue())
 
 
-class EDModule(pl.LightningModule):
-    r"""Lightning module: ED loss of ``energy`` with Bernoulli flips, and an EMA copy of it.
+Loss = Callable[[nn.Module, Tensor, Tensor], Tensor]
+
+
+def ed_loss(eps: float, num_negatives: int, w: float) -> Loss:
+    """The discrete ED loss ``(energy, x, mask) -> scalar`` with Bernoulli flips of valid pairs."""
+    perturbation = BernoulliFlip(eps)
+
+    def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+        return energy_discrepancy(energy, x, perturbation, num_negatives, w, mask)
+
+    return loss
+
+
+class PersistentCD:
+    r"""Persistent contrastive divergence: the baseline that ED is compared with.
+
+    Keeps ``chains`` persistent Markov chains (a buffer with restarts, see
+    :class:`~edgraph.objectives.PersistentChains`); each step advances ``batch`` of them by
+    ``steps`` steps of ``sampler`` under the current energy and returns
+    :math:`\overline{E(x_\mathrm{data})} - \overline{E(x_\mathrm{model})}`.
+    The buffer is not checkpointed: a resumed CD run restarts its chains.
+    """
+
+    def __init__(self, sampler: Any, steps: int, chains: PersistentChains) -> None:
+        self.sampler, self.steps, self.chains = sampler, steps, chains
+
+    def __call__(self, energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+        self.chains.states = self.chains.states.to(x.device)
+        self.chains.mask = self.chains.mask.to(x.device)
+        drawn = self.chains.sample(min(len(x), len(self.chains)))
+        x_model = self.sampler.sample(energy, drawn.states, self.steps, drawn.mask)
+        self.chains.update(drawn.indices, x_model)
+        return contrastive_divergence(energy, x, x_model, mask, drawn.mask)
+
+
+class EnergyModule(pl.LightningModule):
+    r"""Lightning module: minimise ``loss(energy, x, mask)`` and keep an EMA copy of the energy.
 
     The EMA uses the warm-up :math:`\beta_t = \min(\beta, (1+t)/(10+t))`, so early in training it
     follows the raw weights instead of lagging behind them; with :math:`\beta = 0` it equals the
     raw weights, so sampling always uses ``ema``.
     """
 
-    def __init__(self, energy: nn.Module, eps: float, num_negatives: int, w: float,
-                 config: TrainConfig, metadata: dict[str, Any]) -> None:
+    def __init__(self, energy: nn.Module, loss: Loss, config: TrainConfig, metadata: dict[str, Any]) -> None:
         super().__init__()
         self.metadata = metadata
         self.energy = energy
         self.ema = _frozen_copy(energy)
-        self.perturbation = BernoulliFlip(eps)
-        self.num_negatives = num_negatives
-        self.w = w
+        self.loss = loss
         self.config = config
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_index: int) -> Tensor:
         x, mask = batch
-        loss = energy_discrepancy(self.energy, x, self.perturbation, self.num_negatives, self.w, mask)
+        loss = self.loss(self.energy, x, mask)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"the ED loss became {loss.item()} at step {self.global_step}; "
+            raise FloatingPointError(f"the training loss became {loss.item()} at step {self.global_step}; "
                                      "the last good checkpoint is kept (lower the learning rate or eps)")
         self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=len(x))
         return loss

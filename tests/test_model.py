@@ -115,3 +115,23 @@ def test_bad_options_are_named():
         GraphEBM(5, **TINY).fit([nx.path_graph(3)], epochs=3)
     with pytest.raises(ValueError, match="needs a budget"):
         GraphEBM(5, **TINY).fit([nx.path_graph(3)], max_steps=None, progress=False)
+
+
+def test_pcd_baseline_advances_persistent_chains(graphs):
+    from edgraph.model import make_sampler
+    from edgraph.objectives import PersistentChains
+    from edgraph.training import PersistentCD
+
+    model = GraphEBM(18, **TINY)
+    model.fit(graphs, max_steps=2, objective="pcd", cd_steps=2, cd_chains=32, **FAST)
+    x0, mask = model.initial_states(32, torch.Generator().manual_seed(0))
+    chains = PersistentChains(x0, mask)
+    loss = PersistentCD(make_sampler("gibbs", 0.2), 3, chains)
+    x, data_mask = x0[:8].clone(), mask[:8]
+    value = loss(model.energy, x, data_mask)
+    moved = (chains.states != x0).any(1)
+    assert moved.sum() >= 1 and torch.all(chains.states <= mask)  # chains moved, padding stayed empty
+    # the loss is mean E(data) - mean E(model samples), here the advanced chains
+    advanced = moved.nonzero().flatten()
+    assert torch.isfinite(value) and value.shape == ()
+    assert len(advanced) <= 8
