@@ -109,12 +109,18 @@ class GraphEBM:
         c = self.config
         return GraphEnergy(c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features, conv=c.conv)
 
-    def _set_statistics(self, sizes: Tensor, x: Tensor, mask: Tensor) -> None:
+    def prepare(self, graphs: Sequence[GraphLike]) -> tuple[Tensor, Tensor]:
+        """Edge vectors ``x [B, D]`` and pair masks of ``graphs``, recording what sampling needs
+        from them: the node-count distribution and the edge density of each size."""
         n_max = self.config.max_nodes
+        adj, node_mask = graphs_to_dense(graphs, n_max)
+        x, mask = adj_to_edges(adj), pair_mask(node_mask)
+        sizes = node_mask.sum(1)
         self.node_counts = torch.bincount(sizes, minlength=n_max + 1).double() / len(sizes)
         edges = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, x.sum(1).double())
         pairs = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, mask.sum(1).double())
         self.edge_density = edges / pairs.clamp(min=1)
+        return x, mask
 
     def metadata(self) -> dict[str, Any]:
         """Everything but the weights: config, node-count distribution, edge densities, steps."""
@@ -137,15 +143,13 @@ class GraphEBM:
         what the periodic validation MMD (``val_every > 0``) compares samples with.
         """
         config = TrainConfig.from_dict(train_options)
-        adj, node_mask = graphs_to_dense(graphs, self.config.max_nodes)
-        x, mask = adj_to_edges(adj), pair_mask(node_mask)
-        self._set_statistics(node_mask.sum(1), x, mask)
+        x, mask = self.prepare(graphs)
         run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="edgraph-run-"))
         checkpoint = run_dir / "checkpoints" / "last.ckpt"
         if resume:
             self._check_resumable(checkpoint)
         pl.seed_everything(config.seed, verbose=False)
-        module = EnergyModule(self.energy, self._loss(config), config, self.metadata())
+        module = EnergyModule(self.energy, self.training_loss(config), config, self.metadata())
         callbacks = []
         if config.val_every > 0:
             callbacks.append(ValidationMMD(lambda k: self._sample_with(module.ema, k, seed=0),
@@ -163,7 +167,9 @@ class GraphEBM:
             self.save(run_dir / "model.pt")
         return self
 
-    def _loss(self, config: TrainConfig) -> Loss:
+    def training_loss(self, config: TrainConfig) -> Loss:
+        """The loss ``(energy, x, mask) -> scalar`` that ``config.objective`` names: ED with this
+        model's eps, M and w, or PCD on chains started by :meth:`initial_states`."""
         c = self.config
         if config.objective == "ed":
             return ed_loss(c.eps, c.num_negatives, c.w)
