@@ -173,7 +173,7 @@ def euclidean_distance(x: Tensor, y: Tensor | None = None) -> Tensor:
 
 def _unique_rows(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Distinct rows of ``x [B, D]``, the index of each row's distinct row, and multiplicities."""
-    rows, inverse, counts = np.unique(x.numpy(), axis=0, return_inverse=True, return_counts=True)
+    rows, inverse, counts = np.unique(x.detach().cpu().numpy(), axis=0, return_inverse=True, return_counts=True)
     return (torch.from_numpy(rows), torch.from_numpy(inverse.reshape(-1)),
             torch.from_numpy(counts).to(torch.float64))
 

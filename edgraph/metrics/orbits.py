@@ -66,7 +66,7 @@ def _four_cliques(adj: Tensor, edge_tri: Tensor) -> Tensor:
     size = int(strong_degree[graph, node].max())
     is_strong, neighbour = strong[graph, node].topk(size, dim=-1)  # [M, Δ]; strong ones first
     offset = (graph * n * n)[:, None, None]
-    # float32 matmuls are exact here: every entry of S @ S is at most Δ < 2^24.
+    # float32 products are exact (entries of S @ S are at most Δ < 2^24); sums are taken in float64.
     dtype = torch.float32 if size < 4096 else torch.float64
     chunk = max(1, _NEIGHBOURHOOD_BUDGET // (size * size))
     for start in range(0, len(graph), chunk):
@@ -74,7 +74,7 @@ def _four_cliques(adj: Tensor, edge_tri: Tensor) -> Tensor:
         nbr, valid = neighbour[part], is_strong[part]
         block = adj.take(offset[part] + nbr[:, :, None] * n + nbr[:, None, :])
         block = (block * valid[:, :, None] * valid[:, None, :]).to(dtype)
-        out[graph[part], node[part]] = ((block @ block) * block).sum((-1, -2)).to(adj.dtype) / 6
+        out[graph[part], node[part]] = ((block @ block) * block).to(adj.dtype).sum((-1, -2)) / 6
     return out
 
 
