@@ -53,14 +53,27 @@ _DENSE_BUDGET = 1 << 24
 
 @dataclass(frozen=True)
 class KernelSpec:
-    """One protocol entry: distance (``"emd"``, ``"tv"`` or ``"l2"``), bandwidth, EMD bin width."""
+    """One protocol entry: distance (``"emd"``, ``"tv"`` or ``"l2"``), bandwidth ``sigma``, the EMD
+    bin width, and whether the statistic is a histogram to normalise (``is_hist`` in the
+    published code)."""
 
     distance: str
     sigma: float
     bin_width: float = 1.0
     normalise: bool = True
 
+    def __post_init__(self) -> None:
+        if self.distance not in ("emd", "tv", "l2"):
+            raise ValueError(f"distance must be 'emd', 'tv' or 'l2', got {self.distance!r}")
+        if self.sigma <= 0:
+            raise ValueError(f"sigma must be positive, got {self.sigma}")
+
     def kernel(self) -> Kernel:
+        """The kernel ``k(a, b) -> [len(a), len(b)]`` (``b=None``: ``a`` against itself).
+
+        >>> KernelSpec("l2", sigma=1.0).kernel()(torch.zeros(1, 2), None)
+        tensor([[1.]], dtype=torch.float64)
+        """
         if self.distance == "emd":
             distance = partial(emd_distance, bin_width=self.bin_width)
         elif self.distance == "tv":
