@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -229,12 +230,16 @@ class ValidationMMD(pl.Callback):
 
     ``sample`` maps a number of graphs to generated networkx graphs (with the current EMA
     weights); degree and clustering MMD ("gdss" protocol) are logged as ``val_degree`` and
-    ``val_clustering``.
+    ``val_clustering``, with the training wall time so far as ``val_seconds``.
     """
 
     def __init__(self, sample: Callable[[int], list], reference: Sequence, every: int, num_graphs: int) -> None:
         self.sample, self.reference = sample, list(reference)
         self.every, self.num_graphs = every, num_graphs
+        self.start = time.perf_counter()
+
+    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, *args: Any) -> None:
         step = trainer.global_step
@@ -242,5 +247,7 @@ class ValidationMMD(pl.Callback):
             return
         from edgraph.metrics import graph_mmd
 
+        seconds = time.perf_counter() - self.start
         mmd = graph_mmd(self.sample(self.num_graphs), self.reference, stats=("degree", "clustering"))
-        module.log_dict({f"val_{k}": float(v) for k, v in mmd.items()}, rank_zero_only=True)
+        module.log_dict({"val_seconds": seconds, **{f"val_{k}": float(v) for k, v in mmd.items()}},
+                        rank_zero_only=True)

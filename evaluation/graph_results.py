@@ -1,0 +1,150 @@
+"""Generation results on ego_small / community_small_gdss: one command per row of the tables.
+
+For each training seed: train a GraphEBM for a wall-clock budget, then for each sampling seed
+sample graphs and compute MMD^2 against the test split under the "gdss" and "gran" protocols,
+at two sample sizes: 1,024 generated graphs, and as many as the test split (GDSS's setting,
+5 sampling seeds). The real-vs-real floor at the same sizes is computed alongside.
+
+    python evaluation/graph_results.py --dataset ego_small --minutes 3 --train-seeds 0 1 2 \
+        --out evaluation/results/ego_small_ed.json [--objective pcd --cd-sampler gwg --cd-steps 10]
+    python evaluation/graph_results.py --table evaluation/results/*.json > evaluation/graph_results.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from edgraph import GraphEBM, __version__
+from edgraph.datasets import dataset_info, load_graphs
+from edgraph.metrics import graph_mmd, reference_floor
+from edgraph.training import metrics_files
+
+STATS = ("degree", "clustering", "orbit", "spectral")
+PROTOCOLS = ("gdss", "gran")
+
+
+def mean_std(values: list[float]) -> dict[str, float]:
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def evaluate(model: GraphEBM, test: list, num: int, seeds: list[int], sampler_options: dict) -> dict:
+    """MMD of ``num`` sampled graphs per seed, both protocols, plus sampling wall time."""
+    runs = []
+    for seed in seeds:
+        start = time.perf_counter()
+        graphs = model.sample(num, seed=seed, **sampler_options)
+        seconds = time.perf_counter() - start
+        runs.append({"seed": seed, "sample_seconds": seconds,
+                     "mean_edges": statistics.fmean(g.number_of_edges() for g in graphs),
+                     **{p: graph_mmd(graphs, test, STATS, protocol=p) for p in PROTOCOLS}})
+    return {"num_generated": num, "runs": runs}
+
+
+def run(args: argparse.Namespace) -> dict:
+    info = dataset_info(args.dataset)
+    train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
+    model_options = json.loads(args.model_options)
+    sampler_options = {k: v for k, v in (("sampler", args.sampler), ("steps", args.steps),
+                                         ("step_size", args.step_size)) if v is not None}
+    results = []
+    for train_seed in args.train_seeds:
+        torch.manual_seed(train_seed)
+        run_dir = Path(args.run_root) / f"{args.dataset}-{args.objective}-seed{train_seed}"
+        model = GraphEBM(info.max_nodes, **model_options)
+        start = time.perf_counter()
+        model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=None, seed=train_seed,
+                  objective=args.objective, cd_sampler=args.cd_sampler, cd_steps=args.cd_steps,
+                  val_every=args.val_every, reference=test, progress=False)
+        train_seconds = time.perf_counter() - start
+        results.append({
+            "train_seed": train_seed, "train_seconds": train_seconds, "steps": model.steps_trained,
+            "large": evaluate(model, test, args.num, args.sample_seeds, sampler_options),
+            "test_size": evaluate(model, test, len(test), list(range(5)), sampler_options),
+            "validation_log": [str(p) for p in metrics_files(run_dir)],
+        })
+        print(json.dumps({k: v for k, v in results[-1].items() if k != "validation_log"})[:2000], flush=True)
+    floors = {p: {str(n): reference_floor(train, test, n, range(5), protocol=p, stats=STATS)
+                  for n in (args.num, len(test))} for p in PROTOCOLS}
+    return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
+            "model_options": model_options, "sampler_options": sampler_options,
+            "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps} if args.objective == "pcd" else None,
+            "train_seeds": args.train_seeds, "sample_seeds": args.sample_seeds, "results": results,
+            "floors": floors, "versions": {"edgraph": __version__, "torch": torch.__version__,
+                                           "python": platform.python_version()},
+            "threads": torch.get_num_threads(), "command": " ".join(sys.argv)}
+
+
+def summarise(report: dict, setting: str, protocol: str) -> dict[str, dict[str, float]]:
+    """Mean and std of each statistic over all (training seed, sampling seed) runs."""
+    runs = [r for result in report["results"] for r in result[setting]["runs"]]
+    return {s: mean_std([r[protocol][s] for r in runs]) for s in STATS}
+
+
+def table(paths: list[str]) -> str:
+    """Markdown tables of result files: ours, with the floors at the same sample sizes."""
+    lines = []
+    for protocol in PROTOCOLS:
+        lines += [f"### Protocol `{protocol}`", "",
+                  "| dataset | method | train (s) | steps | generated | sampling (s) | degree | clustering | orbit | spectral |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for path in paths:
+            report = json.loads(Path(path).read_text())
+            method = report["objective"].upper() + (f" ({report['cd']['sampler']}, k={report['cd']['steps']})"
+                                                    if report["cd"] else "")
+            train_s = statistics.fmean(r["train_seconds"] for r in report["results"])
+            steps = statistics.fmean(r["steps"] for r in report["results"])
+            for setting in ("large", "test_size"):
+                num = report["results"][0][setting]["num_generated"]
+                sample_s = statistics.fmean(r["sample_seconds"] for res in report["results"]
+                                            for r in res[setting]["runs"])
+                ours = summarise(report, setting, protocol)
+                floor = report["floors"][protocol][str(num)]
+                cells = [f"{ours[s]['mean']:.4f} ± {ours[s]['std']:.4f}" for s in STATS]
+                floor_cells = [f"{floor[s]['mean']:.4f} ± {floor[s]['std']:.4f}" for s in STATS]
+                lines.append(f"| {report['dataset']} | {method} | {train_s:.0f} | {steps:.0f} | {num} | "
+                             f"{sample_s:.1f} | " + " | ".join(cells) + " |")
+                lines.append(f"| {report['dataset']} | real-vs-real floor | | | {num} | | "
+                             + " | ".join(floor_cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", nargs="+", help="print Markdown tables of these result files")
+    parser.add_argument("--dataset", default="ego_small")
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--num", type=int, default=1024)
+    parser.add_argument("--objective", default="ed", choices=["ed", "pcd"])
+    parser.add_argument("--cd-sampler", default="gwg")
+    parser.add_argument("--cd-steps", type=int, default=10)
+    parser.add_argument("--sampler")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--step-size", type=float)
+    parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
+    parser.add_argument("--val-every", type=int, default=0, help="log validation MMD every N steps")
+    parser.add_argument("--run-root", default="runs/evaluation")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.table:
+        print(table(args.table))
+        return
+    report = run(args)
+    out = Path(args.out or f"evaluation/results/{args.dataset}_{args.objective}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"-> {out}")
+
+
+if __name__ == "__main__":
+    main()
