@@ -6,6 +6,7 @@ The target of every sampler is ``p(x) ∝ exp(-E(x) / T)`` with temperature ``T`
 from __future__ import annotations
 
 import math
+import numbers
 from abc import ABC, abstractmethod
 from typing import Callable
 
@@ -129,14 +130,14 @@ class Sampler(ABC):
         Returns:
             Tensor shaped like ``x0``.
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be a non-negative int; got {steps!r}")
         if not torch.is_tensor(x0) or not x0.is_floating_point():
             raise ValueError("x0 must be a floating-point tensor")
         self._check_state(x0)
         free = free_entries(mask, x0)
         with torch.no_grad():
-            x, acceptance = self._run(energy, x0.detach().clone(), steps, mask, free, generator)
+            x, acceptance = self._run(energy, x0.detach().clone(), int(steps), mask, free, generator)
         self.acceptance_rate = acceptance
         return x
 
