@@ -6,7 +6,7 @@ from edgraph import GraphEBM
 from edgraph.datasets import load_graphs
 from edgraph.training import metrics_files
 
-TINY = dict(hidden=8, layers=1, num_negatives=4)
+TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
 FAST = dict(batch_size=16, progress=False, checkpoint_every=2, log_every=1)
 
 
@@ -18,7 +18,7 @@ def graphs():
 @pytest.fixture(scope="module")
 def fitted(graphs, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
-    model = GraphEBM(18, **TINY).fit(graphs, run_dir=run_dir, max_steps=6, **FAST)
+    model = GraphEBM(18, **TINY).fit(graphs, run_dir=run_dir, max_steps=6, val_every=3, val_graphs=8, **FAST)
     return model, run_dir
 
 
@@ -30,7 +30,11 @@ def test_fit_records_training_statistics(fitted, graphs):
     assert model.edge_density[4].item() == pytest.approx(sum(g.number_of_edges() for g in four) / (6 * len(four)))
     assert model.steps_trained == 6
     assert (run_dir / "model.pt").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
-    assert "loss" in metrics_files(run_dir)[0].read_text().splitlines()[0]
+    header, *rows = metrics_files(run_dir)[0].read_text().splitlines()
+    assert {"loss", "val_degree", "val_clustering", "val_seconds"} <= set(header.split(","))
+    column = header.split(",").index("val_degree")
+    logged = [float(r.split(",")[column]) for r in rows if r.split(",")[column]]
+    assert len(logged) == 2 and all(v >= 0 for v in logged)  # at steps 3 and 6
 
 
 def test_samples_have_training_node_counts_and_are_reproducible(fitted, graphs):
