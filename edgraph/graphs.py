@@ -124,17 +124,20 @@ def graphs_to_dense(graphs: Sequence[GraphLike], max_nodes: int | None = None) -
     graphs = _as_networkx(graphs)
     for i, graph in enumerate(graphs):
         _check_graph(graph, i, max_nodes)
-    n_max = max_nodes if max_nodes is not None else max((g.number_of_nodes() for g in graphs), default=0)
+    sizes = torch.tensor([g.number_of_nodes() for g in graphs], dtype=torch.long)
+    n_max = max_nodes if max_nodes is not None else (int(sizes.max()) if len(graphs) else 0)
+    batch, row, col = [], [], []
+    for b, graph in enumerate(graphs):  # one scatter for all edges of all graphs
+        index = {node: i for i, node in enumerate(graph)}
+        for u, v in graph.edges:
+            batch.append(b)
+            row.append(index[u])
+            col.append(index[v])
     adj = torch.zeros(len(graphs), n_max, n_max)
-    node_mask = torch.zeros(len(graphs), n_max, dtype=torch.bool)
-    for b, graph in enumerate(graphs):
-        index = {node: i for i, node in enumerate(graph.nodes)}
-        node_mask[b, : len(index)] = True
-        if graph.number_of_edges():
-            u, v = torch.tensor([(index[u], index[v]) for u, v in graph.edges]).t()
-            adj[b, u, v] = 1.0
-            adj[b, v, u] = 1.0
-    return adj, node_mask
+    b, r, c = (torch.tensor(t, dtype=torch.long) for t in (batch, row, col))
+    adj[b, r, c] = 1.0
+    adj[b, c, r] = 1.0
+    return adj, torch.arange(n_max) < sizes[:, None]
 
 
 def check_adjacency(adj: Tensor, node_mask: Tensor | None = None) -> None:
