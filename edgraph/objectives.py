@@ -17,6 +17,7 @@ from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
 
+from edgraph.energies.base import Energy, evaluate_energy
 from edgraph.perturbations import Perturbation
 
 __all__ = [
@@ -27,19 +28,6 @@ __all__ = [
     "denoising_score_matching",
     "score_matching",
 ]
-
-Energy = Callable[..., Tensor]
-
-
-def _evaluate(energy: Energy, x: Tensor, mask: Tensor | None) -> Tensor:
-    """``energy(x)`` or ``energy(x, mask)``, checked to return one scalar per sample."""
-    values = energy(x) if mask is None else energy(x, mask)
-    if values.shape != (x.shape[0],):
-        raise ValueError(
-            f"energy must return one value per sample, shape ({x.shape[0]},); got {tuple(values.shape)}"
-        )
-    return values
-
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
@@ -124,7 +112,7 @@ def energy_discrepancy(
     state_mask = None
     if mask is not None:
         state_mask = mask.unsqueeze(1).expand(batch, num_negatives + 1, *mask.shape[1:]).flatten(0, 1)
-    energies = _evaluate(energy, states, state_mask).view(batch, num_negatives + 1)
+    energies = evaluate_energy(energy, states, state_mask).view(batch, num_negatives + 1)
 
     log_ratios = energies[:, :1] - energies[:, 1:]
     if w > 0:
@@ -161,7 +149,7 @@ def contrastive_divergence(
         3.0
     """
     model_mask = mask if model_mask is None else model_mask
-    return _evaluate(energy, x_data, mask).mean() - _evaluate(energy, x_model.detach(), model_mask).mean()
+    return evaluate_energy(energy, x_data, mask).mean() - evaluate_energy(energy, x_model.detach(), model_mask).mean()
 
 
 class ChainBatch(NamedTuple):
@@ -284,7 +272,7 @@ def denoising_score_matching(
         raise ValueError(f"sigma must be a finite number > 0, got {sigma!r}")
     noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     noisy = (x.detach() + sigma * noise).requires_grad_(True)
-    score = -torch.autograd.grad(_evaluate(energy, noisy, None).sum(), noisy, create_graph=True)[0]
+    score = -torch.autograd.grad(evaluate_energy(energy, noisy, None).sum(), noisy, create_graph=True)[0]
     terms = 0.5 * (score + noise / sigma).flatten(1).pow(2).sum(1)
     return _reduce(terms, reduction)
 
@@ -305,7 +293,7 @@ def score_matching(energy: Energy, x: Tensor, reduction: str = "mean") -> Tensor
         tensor([-2., -1.], grad_fn=<SubBackward0>)
     """
     x = x.detach().requires_grad_(True)
-    gradient = torch.autograd.grad(_evaluate(energy, x, None).sum(), x, create_graph=True)[0].flatten(1)
+    gradient = torch.autograd.grad(evaluate_energy(energy, x, None).sum(), x, create_graph=True)[0].flatten(1)
     laplacian = gradient.new_zeros(gradient.shape[0])
     if gradient.requires_grad:  # an energy linear in x has no second derivative
         for d in range(gradient.shape[1]):

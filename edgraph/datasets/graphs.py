@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-import torch
 from torch_geometric.data import InMemoryDataset
 
 from edgraph.datasets.download import cache_dir, fetch, load_container_pickle

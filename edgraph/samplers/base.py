@@ -8,28 +8,11 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from typing import Callable
 
 import torch
 from torch import Tensor
 
-Energy = Callable[..., Tensor]
-
-
-def evaluate_energy(energy: Energy, x: Tensor, mask: Tensor | None) -> Tensor:
-    r"""Energy of a batch, ``energy(x)`` when ``mask`` is None, else ``energy(x, mask)``.
-
-    Example:
-        >>> evaluate_energy(lambda x: x.sum(-1), torch.ones(2, 3), None)
-        tensor([3., 3.])
-    """
-    value = energy(x) if mask is None else energy(x, mask)
-    if value.shape != (x.shape[0],):
-        raise ValueError(
-            f"energy must return one value per state, shape ({x.shape[0]},); got {tuple(value.shape)}"
-        )
-    return value
-
+from edgraph.energies.base import Energy, evaluate_energy
 
 def energy_and_grad(energy: Energy, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
     r"""Energy ``E(x)`` [B] and its gradient ``dE/dx`` (shape of ``x``), both detached.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from edgraph.samplers.base import Sampler, evaluate_energy, gumbel_argmax
+from edgraph.energies.base import evaluate_energy
+from edgraph.samplers.base import Sampler, gumbel_argmax
 from edgraph.samplers.discrete import check_discrete_state, from_onehot, to_onehot
 
 
