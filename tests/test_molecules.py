@@ -216,3 +216,32 @@ def test_unknown_dataset_and_split_are_rejected():
         load_molecules("qm9", "valid")
     with pytest.raises(ValueError, match="no train/test split"):
         load_molecules("nci_small", "train")
+
+
+def test_qm9_is_derived_from_gdss_csv_and_verified(tmp_path, monkeypatch):
+    """A data root holding GDSS's qm9.csv layout (index, SMILES1, SMILES2, properties) works offline."""
+    from edgraph.datasets import molecules as datasets_molecules
+
+    smiles = (data_root() / "qm9_smiles.csv").read_text().splitlines()[1:]
+    root, cache = tmp_path / "data", tmp_path / "cache"
+    (root / "raw").mkdir(parents=True)
+    monkeypatch.setenv("EDGRAPH_CACHE", str(cache))
+    rows = "".join(f"{i},{s},{s},1.0\n" for i, s in enumerate(smiles))
+    (root / "raw" / "qm9.csv").write_text(",SMILES1,SMILES2,A\n" + rows)
+    derived = datasets_molecules.qm9_smiles_file(root)
+    assert derived.parent == cache / "raw"
+    assert derived.read_bytes() == (data_root() / "qm9_smiles.csv").read_bytes()
+
+    derived.unlink()
+    (root / "raw" / "qm9.csv").write_text(",SMILES1,SMILES2,A\n" + rows.replace(",C,C,", ",N,N,", 1))
+    with pytest.raises(ValueError, match="not the expected QM9"):
+        datasets_molecules.qm9_smiles_file(root)
+
+    (root / "raw" / "qm9.csv").unlink()
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(datasets_molecules.urllib.request, "urlopen", offline)
+    with pytest.raises(RuntimeError, match="could not be downloaded"):
+        datasets_molecules.qm9_smiles_file(root)
