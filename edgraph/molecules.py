@@ -288,6 +288,18 @@ def dense_to_mols(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None,
     return mols
 
 
+def dense_to_smiles(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None,
+                    atom_types: Sequence[str] = QM9_ATOMS, correct: bool = False) -> list[str | None]:
+    """Canonical SMILES of typed dense graphs (``None`` where a graph does not sanitize), the
+    form generated samples are stored in; see :func:`dense_to_mols` for ``correct``.
+
+    >>> atoms, bonds, node_mask = mols_to_dense(["OCC", "C=O"])
+    >>> dense_to_smiles(atoms, bonds, node_mask)
+    ['CCO', 'C=O']
+    """
+    return [canonical_smiles(mol) for mol in dense_to_mols(atoms, bonds, node_mask, atom_types, correct)]
+
+
 def dense_to_data(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None) -> list[Data]:
     """PyG graphs from typed dense graphs: ``x [n, Ka]`` one-hot atom types, ``edge_index
     [2, 2E]`` with both directions of every bond, ``edge_attr [2E, Kb]`` one-hot bond types

@@ -26,6 +26,7 @@ from edgraph.molecules import (
     data_to_mol,
     dense_to_data,
     dense_to_mols,
+    dense_to_smiles,
     mol_from_smiles,
     mol_to_data,
     mols_to_dense,
@@ -155,6 +156,7 @@ def test_correction_lowers_highest_order_bond_first_then_keeps_largest_fragment(
     atoms, bonds, node_mask = mols_to_dense(["CCO.N"])
     assert canonical_smiles(dense_to_mols(atoms, bonds, node_mask)[0]) == "CCO.N"
     assert canonical_smiles(dense_to_mols(atoms, bonds, node_mask, correct=True)[0]) == "CCO"
+    assert dense_to_smiles(atoms, bonds, node_mask, correct=True) == ["CCO"]
 
 
 def test_gdss_cation_rule_makes_four_bonded_nitrogen_valid():
