@@ -22,6 +22,7 @@ def evaluate_energy(energy: Energy, x: Tensor, mask: Tensor | None) -> Tensor:
     value = energy(x) if mask is None else energy(x, mask)
     if value.shape != (x.shape[0],):
         raise ValueError(
-            f"energy must return one value per state, shape ({x.shape[0]},); got {tuple(value.shape)}"
+            f"energy must return one value per sample (one value per state), shape ({x.shape[0]},); "
+            f"got {tuple(value.shape)}"
         )
     return value
