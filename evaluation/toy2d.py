@@ -267,27 +267,35 @@ def run_mixture(args) -> dict:
         "versions": _versions(),
         "wall_seconds": time.perf_counter() - start,
         "summary": summary_rows,
+        "sample_argmins": argmins,
         "population_curves": {key: values.tolist() for key, values in population.items()},
         "rho": rhos.tolist(),
     }
     args.out.write_text(json.dumps(record, indent=1))
-    _plot_mixture(rhos, population, args.out.with_suffix(".png"))
+    _plot_mixture(rhos, population, summary_rows, args.out.with_suffix(".png"))
     return record
 
 
-def _plot_mixture(rhos, population: dict, path: Path) -> None:
+def _plot_mixture(rhos, population: dict, summary: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for key, values in population.items():
-        shifted = values - values.min()
-        ax.plot(rhos, shifted / max(shifted.max().item(), 1e-12), label=key)
-    ax.axvline(0.2, color="k", lw=0.6, ls=":")
-    ax.set(xlabel="rho", ylabel="loss (min-max scaled)", title="p_0.2 = 0.2 N(-m,1) + 0.8 N(m,1)")
-    ax.legend(fontsize=7)
+        left.plot(rhos, (values - values.min()).clamp_min(1e-9), label=key)
+    left.axvline(0.2, color="k", lw=0.6, ls=":")
+    left.set(xlabel="rho", ylabel="loss(rho) - min loss", yscale="log", ylim=(1e-6, 10),
+             title="population losses, p_0.2 = 0.2 N(-m,1) + 0.8 N(m,1)")
+    left.legend(fontsize=7)
+    keys = list(summary)
+    means = [summary[k]["sample_argmin_mean"] for k in keys]
+    sds = [summary[k]["sample_argmin_sd"] for k in keys]
+    right.errorbar(range(len(keys)), means, yerr=sds, fmt="o", capsize=3)
+    right.axhline(0.2, color="k", lw=0.6, ls=":")
+    right.set_xticks(range(len(keys)), keys, rotation=30, fontsize=7)
+    right.set(ylabel="argmin rho (mean +- sd over repeats)", title="finite-sample minimiser")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
