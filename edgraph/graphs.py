@@ -241,6 +241,18 @@ def node_mask_from_pairs(mask: Tensor, max_nodes: int) -> Tensor:
     return torch.arange(max_nodes, device=mask.device) < n[..., None]
 
 
+def sub_pairs(max_nodes: int, nodes: int) -> Tensor:
+    """Positions, in the edge vector of ``max_nodes`` nodes, of the pairs among the first ``nodes``.
+
+    ``x[..., sub_pairs(N, n)]`` is the edge vector of the same graphs padded to only ``n`` nodes
+    (row-major upper-triangle order is kept by the filter).
+
+    >>> sub_pairs(4, 3)
+    tensor([0, 1, 3])
+    """
+    return (_triu(max_nodes)[1] < nodes).nonzero().flatten()
+
+
 def graphs_to_edges(graphs: Sequence[GraphLike], max_nodes: int) -> tuple[Tensor, Tensor]:
     """Edge vectors ``x [B, D]`` and pair masks ``[B, D]`` of graphs padded to ``max_nodes``.
 

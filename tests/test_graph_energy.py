@@ -95,4 +95,19 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown convolution"):
         GraphEnergy(N, conv="gat")
     with pytest.raises(ValueError, match=f"expects {num_pairs(N)}"):
-        GraphEnergy(N)(torch.zeros(2, 3), torch.ones(2, 3))
+        GraphEnergy(N)(torch.zeros(2, 4), torch.ones(2, 4))  # 4 is no n(n-1)/2
+
+
+def test_energy_of_a_batch_padded_to_fewer_nodes_is_the_same():
+    from edgraph.graphs import sub_pairs
+
+    torch.manual_seed(0)
+    energy = GraphEnergy(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size"))
+    graphs = [g for g in random_graphs(12) if g.number_of_nodes() <= 5]
+    x, mask = graphs_to_edges(graphs, N)
+    pairs = sub_pairs(N, 5)
+    small_x, small_mask = graphs_to_edges(graphs, 5)
+    assert torch.equal(x[:, pairs], small_x) and torch.equal(mask[:, pairs], small_mask)
+    assert torch.allclose(energy(x, mask), energy(small_x, small_mask), atol=1e-6)
+    with pytest.raises(ValueError, match="pairs of fewer nodes"):
+        GraphEnergy(4)(torch.zeros(1, num_pairs(5)), torch.ones(1, num_pairs(5)))

@@ -44,6 +44,8 @@ def test_samples_have_training_node_counts_and_are_reproducible(fitted, graphs):
     assert len(first) == 32 and {g.number_of_nodes() for g in first} <= sizes
     again = model.sample(32, steps=5, seed=3)
     assert [sorted(g.edges) for g in first] == [sorted(g.edges) for g in again]
+    one_bucket = model.sample(32, steps=5, seed=3, buckets=1)  # same starts, chains not grouped
+    assert [g.number_of_nodes() for g in one_bucket] == [g.number_of_nodes() for g in first]
     for sampler in ("gibbs", "dula", "dmala"):
         assert len(model.sample(4, sampler=sampler, steps=2, seed=0)) == 4
 

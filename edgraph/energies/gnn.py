@@ -24,14 +24,18 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import DenseGINConv, DenseGraphConv
 
-from edgraph.graphs import edges_to_adj, node_mask_from_pairs, num_pairs
+from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs
 
 NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
 CONVOLUTIONS = {"gin", "graphconv"}
 
 
-def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str]) -> Tensor:
+def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str],
+                        max_nodes: int | None = None) -> Tensor:
     r"""Node features ``[B, N, F]`` from ``adj [B, N, N]``: the counts named in ``names``.
+
+    Counts are scaled by constants of ``max_nodes`` (default: ``N``), so a batch padded to fewer
+    nodes than ``max_nodes`` gets the same features as one padded to ``max_nodes``.
 
     >>> adj = torch.ones(1, 3, 3) - torch.eye(3)  # a triangle
     >>> structural_features(adj, torch.ones(1, 3, dtype=torch.bool), ["degree", "triangles"])
@@ -42,7 +46,7 @@ def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str]) ->
     unknown = set(names) - set(NODE_FEATURES)
     if unknown:
         raise ValueError(f"unknown node features {sorted(unknown)}; choose from {NODE_FEATURES}")
-    big_n = adj.shape[-1]
+    big_n = max_nodes if max_nodes is not None else adj.shape[-1]
     degree = adj.sum(-1)
     adj2 = adj @ adj
     columns = []
@@ -83,7 +87,8 @@ class GraphEnergy(nn.Module):
     GIN (Xu et al. 2019) or GraphConv layer over real nodes only; padding nodes never enter.
 
     Args:
-        max_nodes: ``N``, the padded node count; edge vectors have ``N(N-1)/2`` entries.
+        max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
+            ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same energies).
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
@@ -111,12 +116,14 @@ class GraphEnergy(nn.Module):
         self.readout = _mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        if x.shape[-1] != num_pairs(self.max_nodes):
+        padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
+        if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
             raise ValueError(f"edge vectors have {x.shape[-1]} entries; this energy expects "
-                             f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes})")
-        node_mask = node_mask_from_pairs(mask, self.max_nodes)
-        adj = edges_to_adj(x * mask, self.max_nodes)
-        feats = structural_features(adj, node_mask, self.features)
+                             f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
+                             "of fewer nodes")
+        node_mask = node_mask_from_pairs(mask, padded)
+        adj = edges_to_adj(x * mask, padded)
+        feats = structural_features(adj, node_mask, self.features, self.max_nodes)
         ones = node_mask[..., None].to(x.dtype)
         h = self.embed(torch.cat([feats, ones], -1)) * ones
         for conv in self.convs:
