@@ -11,8 +11,18 @@ from edgraph.datasets.graphs import (
     describe,
     load_graphs,
 )
+from edgraph.datasets.molecules import (
+    MOLECULE_DATASETS,
+    load_molecule_tensors,
+    load_molecules,
+    qm9_split,
+)
 
 __all__ = [
+    "MOLECULE_DATASETS",
+    "load_molecule_tensors",
+    "load_molecules",
+    "qm9_split",
     "DATASETS",
     "CommunitySmall",
     "CommunitySmallGDSS",

@@ -1,7 +1,8 @@
 """Energy functions ``E(x) -> [B]`` (lower = more probable): graph GNNs, Ising models, MLPs."""
 
-from edgraph.energies.gnn import GraphEnergy, structural_features
+from edgraph.energies.gnn import GraphEnergy, mlp, structural_features
 from edgraph.energies.ising import IsingEnergy
 from edgraph.energies.mlp import MLPEnergy
+from edgraph.energies.molecule import MoleculeEnergy
 
-__all__ = ["GraphEnergy", "IsingEnergy", "MLPEnergy", "structural_features"]
+__all__ = ["GraphEnergy", "IsingEnergy", "MLPEnergy", "MoleculeEnergy", "mlp", "structural_features"]

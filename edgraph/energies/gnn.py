@@ -66,7 +66,16 @@ def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str],
     return torch.stack(columns, -1) * node_mask[..., None]
 
 
-def _mlp(sizes: Sequence[int]) -> nn.Sequential:
+def mlp(sizes: Sequence[int]) -> nn.Sequential:
+    """Linear layers of the given widths with SiLU between them (none after the last).
+
+    >>> mlp([4, 8, 1])
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): SiLU()
+      (2): Linear(in_features=8, out_features=1, bias=True)
+    )
+    """
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
@@ -110,10 +119,10 @@ class GraphEnergy(nn.Module):
         self.features = tuple(features)
         self.embed = nn.Linear(len(self.features) + 1, hidden)
         self.convs = nn.ModuleList(
-            DenseGINConv(_mlp([hidden, hidden, hidden]), train_eps=True) if conv == "gin"
+            DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) if conv == "gin"
             else DenseGraphConv(hidden, hidden, aggr="add")
             for _ in range(layers))
-        self.readout = _mlp([2 * hidden + 1, hidden, hidden, 1])
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import DenseGINConv
 
-from edgraph.energies.gnn import _mlp, structural_features
+from edgraph.energies.gnn import mlp, structural_features
 from edgraph.graphs import edges_to_adj, num_pairs, pair_mask
 
 MOLECULE_FEATURES = ("degree", "triangles", "cycles4", "size")
@@ -66,8 +66,8 @@ class MoleculeEnergy(nn.Module):
             nn.ModuleList(DenseGINConv(nn.Linear(hidden, hidden, bias=False), train_eps=True)
                           for _ in range(num_bond_types - 1))
             for _ in range(layers))
-        self.updates = nn.ModuleList(_mlp([hidden, hidden, hidden]) for _ in range(layers))
-        self.readout = _mlp([2 * hidden + 1, hidden, hidden, 1])
+        self.updates = nn.ModuleList(mlp([hidden, hidden, hidden]) for _ in range(layers))
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def _check(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> None:
         expected = ((self.max_atoms, self.num_atom_types), (num_pairs(self.max_atoms), self.num_bond_types),

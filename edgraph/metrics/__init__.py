@@ -16,6 +16,14 @@ from edgraph.metrics.mmd import (
     reference_floor,
     statistics_mmd,
 )
+from edgraph.metrics.molecules import (
+    frechet_chemnet_distance,
+    molecule_metrics,
+    novelty,
+    nspdk_mmd,
+    uniqueness,
+    validity,
+)
 from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
 from edgraph.metrics.statistics import (
     clustering_coefficients,
@@ -28,6 +36,12 @@ from edgraph.metrics.statistics import (
 )
 
 __all__ = [
+    "frechet_chemnet_distance",
+    "molecule_metrics",
+    "novelty",
+    "nspdk_mmd",
+    "uniqueness",
+    "validity",
     "NUM_ORBITS",
     "PROTOCOLS",
     "STATISTICS",
