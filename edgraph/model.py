@@ -164,7 +164,7 @@ class GraphEBM:
                                            reference if reference is not None else graphs,
                                            config.val_every, config.val_graphs))
         trainer = build_trainer(config, run_dir, callbacks)
-        trainer.fit(module, make_loader(x, mask, config.batch_size, config.seed),
+        trainer.fit(module, make_loader(x, mask, batch_size=config.batch_size, seed=config.seed),
                     ckpt_path=str(checkpoint) if resume else None)
         self.steps_trained = trainer.global_step
         module.metadata = self.metadata()

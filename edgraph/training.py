@@ -101,7 +101,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         atomic_write(path, buffer.getvalue())
 
 
-Loss = Callable[[nn.Module, Tensor, Tensor], Tensor]
+Loss = Callable[..., Tensor]  # loss(energy, *batch) -> scalar, e.g. loss(energy, x, mask)
 
 
 def ed_loss(eps: float, num_negatives: int, w: float) -> Loss:
@@ -137,7 +137,9 @@ class PersistentCD:
 
 
 class EnergyModule(pl.LightningModule):
-    r"""Lightning module: minimise ``loss(energy, x, mask)`` and keep an EMA copy of the energy.
+    r"""Lightning module: minimise ``loss(energy, *batch)`` and keep an EMA copy of the energy.
+
+    A batch is the tuple of tensors the data loader yields, ``(x, mask)`` for graphs.
 
     The EMA uses the warm-up :math:`\beta_t = \min(\beta, (1+t)/(10+t))`, so early in training it
     follows the raw weights instead of lagging behind them; with :math:`\beta = 0` it equals the
@@ -152,13 +154,12 @@ class EnergyModule(pl.LightningModule):
         self.loss = loss
         self.config = config
 
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_index: int) -> Tensor:
-        x, mask = batch
-        loss = self.loss(self.energy, x, mask)
+    def training_step(self, batch: tuple[Tensor, ...], batch_index: int) -> Tensor:
+        loss = self.loss(self.energy, *batch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"the training loss became {loss.item()} at step {self.global_step}; "
                                      "the last good checkpoint is kept (lower the learning rate or eps)")
-        self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=len(x))
+        self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=len(batch[0]))
         return loss
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_index: int) -> None:
@@ -191,10 +192,11 @@ def metrics_files(run_dir: str | os.PathLike) -> list[Path]:
     return sorted(files, key=lambda p: int(p.parent.name.split("_")[1]))
 
 
-def make_loader(x: Tensor, mask: Tensor, batch_size: int, seed: int) -> DataLoader:
-    """Shuffled loader of ``(x, mask)`` pairs; the last incomplete batch is kept."""
+def make_loader(*tensors: Tensor, batch_size: int, seed: int) -> DataLoader:
+    """Shuffled loader of tuples of ``tensors`` rows, e.g. ``(x, mask)``; the last incomplete
+    batch is kept."""
     generator = torch.Generator().manual_seed(seed)
-    return DataLoader(TensorDataset(x, mask), batch_size=min(batch_size, len(x)), shuffle=True,
+    return DataLoader(TensorDataset(*tensors), batch_size=min(batch_size, len(tensors[0])), shuffle=True,
                       generator=generator)
 
 
