@@ -12,6 +12,7 @@ An energy is any callable ``energy(x) -> [B]``, called as ``energy(x, mask)`` wh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Callable, NamedTuple
 
 import torch
@@ -39,11 +40,11 @@ def _reduce(terms: Tensor, reduction: str) -> Tensor:
 
 def energy_discrepancy(
     energy: Energy,
-    x: Tensor,
-    perturbation: Perturbation,
+    x: Tensor | Sequence[Tensor],
+    perturbation: Perturbation | Sequence[Perturbation],
     num_negatives: int = 32,
     w: float = 1.0,
-    mask: Tensor | None = None,
+    mask: Tensor | Sequence[Tensor | None] | None = None,
     generator: torch.Generator | None = None,
     reduction: str = "mean",
 ) -> Tensor:
@@ -71,14 +72,22 @@ def energy_discrepancy(
     plain estimator, whose mean lies below the exact ED (log of a Monte-Carlo mean, Jensen).
     All :math:`B(M+1)` states go through ``energy`` in one batched call.
 
+    A state may have several parts, e.g. the atom types and the bond types of a molecule:
+    ``x = (x_1, ..., x_P)`` with one perturbation (and mask) per part, each part perturbed
+    independently. The product :math:`q(y \mid x) = \prod_p q_p(y_p \mid x_p)` of symmetric
+    kernels is symmetric, so the estimator is unchanged; the energy is then called as
+    ``energy(x_1, ..., x_P)``, or ``energy(x_1, ..., x_P, mask_1, ..., mask_P)`` with masks.
+
     Args:
         energy: ``energy(x) -> [B]``, or ``energy(x, mask) -> [B]`` when ``mask`` is given.
-        x: data batch: binary ``[B, D]``, one-hot ``[B, D, K]`` or continuous ``[B, D]``.
+        x: data batch: binary ``[B, D]``, one-hot ``[B, D, K]`` or continuous ``[B, D]``; or a
+            tuple of such parts with the same ``B``.
         perturbation: a symmetric perturbation matching the state type, e.g.
-            :class:`~edgraph.perturbations.BernoulliFlip`.
+            :class:`~edgraph.perturbations.BernoulliFlip`; a tuple of one per part for a tuple ``x``.
         num_negatives: ``M``, negatives per data point.
         w: stabiliser, ``>= 0``.
-        mask: ``[B, D]`` (or ``[1, D]``) free entries; frozen entries are never perturbed.
+        mask: ``[B, D]`` (or ``[1, D]``) free entries; frozen entries are never perturbed. For a
+            tuple ``x``: ``None`` or a tuple of one mask (or ``None``) per part.
         generator: random generator for the perturbations.
         reduction: ``"mean"`` for the scalar loss, ``"none"`` for the terms :math:`\ell_i`, ``[B]``.
 
@@ -90,6 +99,16 @@ def energy_discrepancy(
         ...                           generator=torch.Generator().manual_seed(0))
         >>> loss.shape
         torch.Size([])
+
+        Two parts, e.g. one-hot atom types and bond types, each with its own eps:
+
+        >>> from edgraph.perturbations import UniformCategorical
+        >>> atoms = torch.eye(3)[torch.tensor([[0, 1]])]          # [1, 2, 3]
+        >>> bonds = torch.eye(2)[torch.tensor([[1]])]             # [1, 1, 2]
+        >>> pair_energy = lambda a, b: a[..., 0].sum(-1) + b[..., 1].sum(-1)
+        >>> energy_discrepancy(pair_energy, (atoms, bonds), (UniformCategorical(0.2, 3), UniformCategorical(0.1, 2)),
+        ...                    num_negatives=4).shape
+        torch.Size([])
     """
     if not (isinstance(num_negatives, int) and num_negatives >= 1):
         raise ValueError(f"num_negatives must be an integer >= 1, got {num_negatives!r}")
@@ -97,6 +116,41 @@ def energy_discrepancy(
         raise ValueError(f"w (stabiliser) must be a finite number >= 0, got {w!r}")
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
+    if torch.is_tensor(x):
+        if isinstance(perturbation, (list, tuple)):
+            raise ValueError("a single state tensor x takes a single perturbation, not a sequence")
+        states, state_mask = _data_and_negatives(x, perturbation, mask, num_negatives, generator)
+        batch = x.shape[0]
+        energies = evaluate_energy(energy, states, state_mask)
+    else:
+        parts, perturbations = tuple(x), tuple(perturbation) if isinstance(perturbation, (list, tuple)) else (perturbation,)
+        masks = (None,) * len(parts) if mask is None else tuple(mask)
+        if not parts or len(perturbations) != len(parts) or len(masks) != len(parts):
+            raise ValueError(f"a state of {len(parts)} parts needs one perturbation and (if masked) one mask "
+                             f"per part; got {len(perturbations)} perturbations and "
+                             f"{'no' if mask is None else len(masks)} masks")
+        batch = parts[0].shape[0]
+        if any(part.shape[0] != batch for part in parts):
+            raise ValueError(f"all parts of x must hold the same batch, got sizes {[p.shape[0] for p in parts]}")
+        stacked = [_data_and_negatives(*args, num_negatives, generator) for args in zip(parts, perturbations, masks)]
+        states = [part for part, _ in stacked]
+        energies = energy(*states) if mask is None else energy(*states, *(m for _, m in stacked))
+        if energies.shape != (states[0].shape[0],):
+            raise ValueError(f"energy must return one value per state, shape ({states[0].shape[0]},); "
+                             f"got {tuple(energies.shape)}")
+    energies = energies.view(batch, num_negatives + 1)
+
+    log_ratios = energies[:, :1] - energies[:, 1:]
+    if w > 0:
+        log_ratios = torch.cat([log_ratios, log_ratios.new_full((batch, 1), math.log(w))], dim=1)
+    terms = torch.logsumexp(log_ratios, dim=1) - math.log(num_negatives)
+    return _reduce(terms, reduction)
+
+
+def _data_and_negatives(x: Tensor, perturbation: Perturbation, mask: Tensor | None, num_negatives: int,
+                        generator: torch.Generator | None) -> tuple[Tensor, Tensor | None]:
+    r"""States ``[B(M+1), ...]``: each data point followed by its ``M`` negatives
+    :math:`x'_{ij} \sim q(\cdot \mid y_i)`, :math:`y_i \sim q(\cdot \mid x_i)`; and their masks."""
     batch = x.shape[0]
     if mask is not None:
         if mask.dim() < 2 or mask.shape[0] not in (1, batch):
@@ -104,21 +158,13 @@ def energy_discrepancy(
                 f"mask must have shape [B, D] (or [1, D]) with B = {batch}, got {tuple(mask.shape)}"
             )
         mask = mask.expand(batch, *mask.shape[1:])
-
     noisy = perturbation.sample(x, mask, generator)
     stacked = noisy.unsqueeze(1).expand(batch, num_negatives, *noisy.shape[1:])
     negatives = perturbation.sample(stacked, None if mask is None else mask.unsqueeze(1), generator)
     states = torch.cat([x.unsqueeze(1), negatives], dim=1).flatten(0, 1)
-    state_mask = None
-    if mask is not None:
-        state_mask = mask.unsqueeze(1).expand(batch, num_negatives + 1, *mask.shape[1:]).flatten(0, 1)
-    energies = evaluate_energy(energy, states, state_mask).view(batch, num_negatives + 1)
-
-    log_ratios = energies[:, :1] - energies[:, 1:]
-    if w > 0:
-        log_ratios = torch.cat([log_ratios, log_ratios.new_full((batch, 1), math.log(w))], dim=1)
-    terms = torch.logsumexp(log_ratios, dim=1) - math.log(num_negatives)
-    return _reduce(terms, reduction)
+    if mask is None:
+        return states, None
+    return states, mask.unsqueeze(1).expand(batch, num_negatives + 1, *mask.shape[1:]).flatten(0, 1)
 
 
 def contrastive_divergence(
