@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import lightning.pytorch as pl
 import networkx as nx
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from edgraph.energies.gnn import GraphEnergy
 from edgraph.graphs import (
@@ -88,7 +88,103 @@ def make_sampler(name: str, step_size: float):
     raise ValueError(f"unknown sampler {name!r}; choose from {SAMPLERS}")
 
 
-class GraphEBM:
+class TrainedEnergy:
+    """What the user-facing models (:class:`GraphEBM`, :class:`~edgraph.molecule_model.MoleculeEBM`)
+    share: an energy and its EMA copy trained in the Lightning loop of :mod:`edgraph.training`,
+    atomic saving, and loading from a ``model.pt``, a Lightning ``.ckpt`` or a run directory.
+
+    A subclass sets ``format`` (the checkpoint's format name) and implements ``_new_energy``,
+    ``metadata`` (everything but the weights, with ``format``, ``version``, ``config``,
+    ``steps_trained``) and ``_restore`` (statistics from that metadata); ``cls(**config)`` must
+    rebuild the model.
+    """
+
+    format: str
+    energy: nn.Module
+    sampling_energy: nn.Module
+    steps_trained: int
+
+    def _new_energy(self) -> nn.Module:
+        raise NotImplementedError
+
+    def metadata(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _restore(self, meta: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _train(self, tensors: Sequence[Tensor], loss: Loss, config: TrainConfig, run_dir: str | Path | None,
+               resume: bool, callbacks: Callable[[EnergyModule], list[pl.Callback]] = lambda module: []) -> None:
+        """Minimise ``loss(energy, *batch)`` over batches of the rows of ``tensors``.
+
+        ``run_dir`` (default: a new temporary folder) receives checkpoints
+        (``checkpoints/last.ckpt``), CSV logs and the final ``model.pt``; ``resume=True``
+        continues from ``last.ckpt`` at the saved step, with optimiser and EMA state.
+        """
+        run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="edgraph-run-"))
+        checkpoint = run_dir / "checkpoints" / "last.ckpt"
+        if resume:
+            self._check_resumable(checkpoint)
+        pl.seed_everything(config.seed, verbose=False)
+        module = EnergyModule(self.energy, loss, config, self.metadata())
+        trainer = build_trainer(config, run_dir, callbacks(module))
+        trainer.fit(module, make_loader(*tensors, batch_size=config.batch_size, seed=config.seed),
+                    ckpt_path=str(checkpoint) if resume else None)
+        self.steps_trained = trainer.global_step
+        module.metadata = self.metadata()
+        trainer.save_checkpoint(checkpoint, weights_only=False)
+        self.energy = module.energy.cpu()
+        self.sampling_energy = module.ema.cpu()
+        if trainer.is_global_zero:
+            self.save(run_dir / "model.pt")
+
+    def _check_resumable(self, checkpoint: Path) -> None:
+        if not checkpoint.is_file():
+            raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}")
+        saved = _read_checkpoint(checkpoint, self.format)["edgraph"]["config"]
+        ours = self.metadata()["config"]
+        if saved != ours:
+            diff = {k: (saved.get(k), ours[k]) for k in ours if saved.get(k) != ours[k]}
+            raise ValueError(f"cannot resume from {checkpoint}: it belongs to another model "
+                             f"(saved vs requested: {diff})")
+
+    def save(self, path: str | Path) -> None:
+        """Write config, statistics and weights (raw and EMA) to ``path``, atomically."""
+        buffer = io.BytesIO()
+        torch.save({**self.metadata(), "energy": self.energy.state_dict(),
+                    "sampling_energy": self.sampling_energy.state_dict()}, buffer)
+        atomic_write(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """Load a model from a ``model.pt``, a Lightning ``.ckpt``, or a run directory.
+
+        A run directory gives its ``model.pt`` if training finished, else
+        ``checkpoints/last.ckpt`` (an interrupted run can be sampled from).
+        """
+        path = model_file(path)
+        payload = _read_checkpoint(path, cls.format)
+        meta = payload.get("edgraph", payload)
+        model = cls(**dict(meta["config"]))
+        model._restore(meta)
+        model.steps_trained = meta["steps_trained"]
+        if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
+            weights = payload["state_dict"]
+            raw = {k[len("energy."):]: v for k, v in weights.items() if k.startswith("energy.")}
+            ema = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}
+        else:
+            raw, ema = payload["energy"], payload["sampling_energy"]
+        try:
+            model.energy.load_state_dict(raw)
+            model.sampling_energy = model._new_energy()
+            model.sampling_energy.load_state_dict(ema)
+        except RuntimeError as err:
+            raise ValueError(f"{path}: weights do not fit the saved config ({err})") from None
+        model.sampling_energy.requires_grad_(False)
+        return model
+
+
+class GraphEBM(TrainedEnergy):
     r"""Energy-based model of graphs trained with Energy Discrepancy.
 
     Args:
@@ -104,6 +200,8 @@ class GraphEBM:
         >>> [g.number_of_nodes() in (4, 5) for g in model.sample(3, steps=5, seed=0)]
         [True, True, True]
     """
+
+    format = FORMAT
 
     def __init__(self, max_nodes: int, **options: Any) -> None:
         self.config = ModelConfig(max_nodes=max_nodes, **options)
@@ -152,28 +250,20 @@ class GraphEBM:
         """
         config = TrainConfig.from_dict(train_options)
         x, mask = self.prepare(graphs)
-        run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="edgraph-run-"))
-        checkpoint = run_dir / "checkpoints" / "last.ckpt"
-        if resume:
-            self._check_resumable(checkpoint)
-        pl.seed_everything(config.seed, verbose=False)
-        module = EnergyModule(self.energy, self.training_loss(config), config, self.metadata())
-        callbacks = []
-        if config.val_every > 0:
-            callbacks.append(ValidationMMD(lambda k: self._sample_with(module.ema, k, seed=0),
-                                           reference if reference is not None else graphs,
-                                           config.val_every, config.val_graphs))
-        trainer = build_trainer(config, run_dir, callbacks)
-        trainer.fit(module, make_loader(x, mask, batch_size=config.batch_size, seed=config.seed),
-                    ckpt_path=str(checkpoint) if resume else None)
-        self.steps_trained = trainer.global_step
-        module.metadata = self.metadata()
-        trainer.save_checkpoint(checkpoint, weights_only=False)
-        self.energy = module.energy.cpu()
-        self.sampling_energy = module.ema.cpu()
-        if trainer.is_global_zero:
-            self.save(run_dir / "model.pt")
+
+        def callbacks(module: EnergyModule) -> list[pl.Callback]:
+            if config.val_every <= 0:
+                return []
+            return [ValidationMMD(lambda k: self._sample_with(module.ema, k, seed=0),
+                                  reference if reference is not None else graphs,
+                                  config.val_every, config.val_graphs)]
+
+        self._train((x, mask), self.training_loss(config), config, run_dir, resume, callbacks)
         return self
+
+    def _restore(self, meta: dict[str, Any]) -> None:
+        self.node_counts = torch.tensor(meta["node_counts"], dtype=torch.float64)
+        self.edge_density = torch.tensor(meta["edge_density"], dtype=torch.float64)
 
     def training_loss(self, config: TrainConfig) -> Loss:
         """The loss ``(energy, x, mask) -> scalar`` that ``config.objective`` names: ED with this
@@ -200,16 +290,6 @@ class GraphEBM:
         mask = pair_mask(torch.arange(self.config.max_nodes, device=device) < n[:, None])
         density = self.edge_density.float().to(device)[n]
         return torch.bernoulli(density[:, None] * mask, generator=generator), mask
-
-    def _check_resumable(self, checkpoint: Path) -> None:
-        if not checkpoint.is_file():
-            raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}")
-        saved = _read_checkpoint(checkpoint)["edgraph"]["config"]
-        ours = self.metadata()["config"]
-        if saved != ours:
-            diff = {k: (saved.get(k), ours[k]) for k in ours if saved.get(k) != ours[k]}
-            raise ValueError(f"cannot resume from {checkpoint}: it belongs to another model "
-                             f"(saved vs requested: {diff})")
 
     @torch.no_grad()
     def _sample_with(self, energy: torch.nn.Module, num_graphs: int, sampler: str | None = None,
@@ -247,52 +327,31 @@ class GraphEBM:
         return self._sample_with(self.sampling_energy, num_graphs, sampler, steps, step_size, seed, device,
                                  buckets)
 
-    def save(self, path: str | Path) -> None:
-        """Write config, statistics and weights (raw and EMA) to ``path``, atomically."""
-        buffer = io.BytesIO()
-        torch.save({**self.metadata(), "energy": self.energy.state_dict(),
-                    "sampling_energy": self.sampling_energy.state_dict()}, buffer)
-        atomic_write(path, buffer.getvalue())
 
-    @classmethod
-    def load(cls, path: str | Path) -> GraphEBM:
-        """Load a model from a ``model.pt``, a Lightning ``.ckpt``, or a run directory.
-
-        A run directory gives its ``model.pt`` if training finished, else
-        ``checkpoints/last.ckpt`` (an interrupted run can be sampled from).
-        """
-        path = Path(path)
-        if path.is_dir():
-            candidates = [path / "model.pt", path / "checkpoints" / "last.ckpt"]
-            found = [p for p in candidates if p.is_file()]
-            if not found:
-                raise FileNotFoundError(f"{path} holds no model.pt nor checkpoints/last.ckpt")
-            path = found[0]
-        payload = _read_checkpoint(path)
-        meta = payload.get("edgraph", payload)
-        config = dict(meta["config"])
-        model = cls(**config)
-        model.node_counts = torch.tensor(meta["node_counts"], dtype=torch.float64)
-        model.edge_density = torch.tensor(meta["edge_density"], dtype=torch.float64)
-        model.steps_trained = meta["steps_trained"]
-        if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
-            weights = payload["state_dict"]
-            raw = {k[len("energy."):]: v for k, v in weights.items() if k.startswith("energy.")}
-            ema = {k[len("ema."):]: v for k, v in weights.items() if k.startswith("ema.")}
-        else:
-            raw, ema = payload["energy"], payload["sampling_energy"]
-        try:
-            model.energy.load_state_dict(raw)
-            model.sampling_energy = model._new_energy()
-            model.sampling_energy.load_state_dict(ema)
-        except RuntimeError as err:
-            raise ValueError(f"{path}: weights do not fit the saved config ({err})") from None
-        model.sampling_energy.requires_grad_(False)
-        return model
+def model_file(path: str | Path) -> Path:
+    """The file a model loads from: ``path`` itself, or for a run directory its ``model.pt``
+    if training finished, else ``checkpoints/last.ckpt``."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    found = [p for p in (path / "model.pt", path / "checkpoints" / "last.ckpt") if p.is_file()]
+    if not found:
+        raise FileNotFoundError(f"{path} holds no model.pt nor checkpoints/last.ckpt")
+    return found[0]
 
 
-def _read_checkpoint(path: Path) -> dict[str, Any]:
-    """Load a checkpoint safely (``weights_only``), turning damage into a clear ``ValueError``."""
+def checkpoint_format(path: str | Path) -> str:
+    """The model format a checkpoint, ``model.pt`` or run directory holds (e.g.
+    ``"edgraph.GraphEBM"``), so callers can pick the class that loads it."""
+    payload = _read_checkpoint(model_file(path), None)
+    return payload.get("edgraph", payload)["format"]
+
+
+def _read_checkpoint(path: Path, format: str | None = FORMAT) -> dict[str, Any]:
+    """Load a checkpoint safely (``weights_only``), turning damage into a clear ``ValueError``.
+
+    ``format``: the model format it must hold (``None``: any edgraph model format).
+    """
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
@@ -301,8 +360,10 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): "
                          f"{type(err).__name__}: {str(err)[:200]}") from None
     meta = payload.get("edgraph", payload) if isinstance(payload, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not an edgraph GraphEBM checkpoint")
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if not isinstance(found, str) or not found.startswith("edgraph.") or format not in (None, found):
+        raise ValueError(f"{path} is not an edgraph {(format or 'model').removeprefix('edgraph.')} checkpoint"
+                         + (f" (it holds {found})" if isinstance(found, str) and found.startswith("edgraph.") else ""))
     if meta.get("version") != FORMAT_VERSION:
         raise ValueError(f"{path} has checkpoint format version {meta.get('version')}; "
                          f"this edgraph reads version {FORMAT_VERSION}")
