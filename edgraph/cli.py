@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float)
     train.add_argument("--ema-decay", dest="ema_decay", type=float)
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
+    train.add_argument("--flips", type=float, help="flipped pairs per graph (replaces --eps)")
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument("--w", type=float, help="ED stabiliser")
     train.add_argument("--objective", choices=["ed", "pcd"], help="ED (default) or the PCD baseline")

@@ -61,6 +61,7 @@ class ModelConfig:
     features: tuple[str, ...] = ("degree", "triangles", "size")
     conv: str = "gin"
     eps: float = 0.1
+    flips: float | None = None
     num_negatives: int = 32
     w: float = 1.0
     sampler: str = "gwg"
@@ -190,8 +191,10 @@ class GraphEBM(TrainedEnergy):
     Args:
         max_nodes: largest graph the model handles (``N``); larger inputs are refused.
         **options: fields of :class:`ModelConfig` (``hidden``, ``layers``, ``features``,
-            ``conv``, ``eps``, ``num_negatives``, ``w``, ``sampler``, ``sampler_steps``,
-            ``step_size``).
+            ``conv``, ``eps``, ``flips``, ``num_negatives``, ``w``, ``sampler``,
+            ``sampler_steps``, ``step_size``). ``eps`` is the edge-flip probability of the ED
+            perturbation; ``flips``, when set, replaces it by about ``flips`` flipped pairs per
+            graph whatever its size.
 
     Example:
         >>> graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
@@ -270,7 +273,7 @@ class GraphEBM(TrainedEnergy):
         model's eps, M and w, or PCD on chains started by :meth:`initial_states`."""
         c = self.config
         if config.objective == "ed":
-            return ed_loss(c.eps, c.num_negatives, c.w)
+            return ed_loss(c.eps, c.num_negatives, c.w, c.flips)
         generator = torch.Generator().manual_seed(config.seed)
         x0, mask = self.initial_states(config.cd_chains, generator)
         chains = PersistentChains(x0, mask, reinit=lambda k, gen: self.initial_states(k, gen)[0],

@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from edgraph.io import atomic_write
 from edgraph.objectives import PersistentChains, contrastive_divergence, energy_discrepancy
-from edgraph.perturbations import BernoulliFlip
+from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
 
 
 @dataclass
@@ -104,9 +104,11 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 Loss = Callable[..., Tensor]  # loss(energy, *batch) -> scalar, e.g. loss(energy, x, mask)
 
 
-def ed_loss(eps: float, num_negatives: int, w: float) -> Loss:
-    """The discrete ED loss ``(energy, x, mask) -> scalar`` with Bernoulli flips of valid pairs."""
-    perturbation = BernoulliFlip(eps)
+def ed_loss(eps: float, num_negatives: int, w: float, flips: float | None = None) -> Loss:
+    """The discrete ED loss ``(energy, x, mask) -> scalar`` with Bernoulli flips of valid pairs:
+    each with probability ``eps``, or, when ``flips`` is set, about ``flips`` per graph
+    (:class:`~edgraph.perturbations.ScaledBernoulliFlip`)."""
+    perturbation = BernoulliFlip(eps) if flips is None else ScaledBernoulliFlip(flips)
 
     def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
         return energy_discrepancy(energy, x, perturbation, num_negatives, w, mask)

@@ -146,3 +146,29 @@ def test_repr_names_the_parameters():
     assert repr(BernoulliFlip(0.1)) == "BernoulliFlip(eps=0.1)"
     assert repr(UniformCategorical(0.2, 5)) == "UniformCategorical(eps=0.2, num_categories=5)"
     assert repr(Gaussian(0.5)) == "Gaussian(t=0.5)"
+
+
+def test_scaled_flip_gives_every_state_the_same_expected_flips():
+    from edgraph.perturbations import ScaledBernoulliFlip
+
+    mask = torch.zeros(3, 40)
+    mask[0, :6], mask[1, :20], mask[2, :] = 1, 1, 1
+    gen = torch.Generator().manual_seed(0)
+    for x in (torch.zeros(3, 40), torch.ones(3, 40)):  # the rate depends on the mask, not on x
+        y = ScaledBernoulliFlip(2.0).sample(x.expand(20000, 3, 40), mask.unsqueeze(0), gen)
+        flips = (y != x).float()
+        assert torch.all(flips * (1 - mask) == 0)  # frozen bits never flip
+        counts = flips.sum(-1)  # [20000, 3]
+        for row, free in enumerate((6, 20, 40)):
+            expected = free * min(2.0 / free, 0.5)
+            std_error = (free * (2.0 / free) * (1 - 2.0 / free) / 20000) ** 0.5
+            assert abs(counts[:, row].mean().item() - expected) < 5 * std_error
+    capped = ScaledBernoulliFlip(3.0).sample(torch.zeros(20000, 4), None, gen)
+    assert abs(capped.mean().item() - 0.5) < 0.01  # probability capped at 1/2 for tiny states
+
+
+def test_scaled_flip_validates_its_argument():
+    from edgraph.perturbations import ScaledBernoulliFlip
+
+    with pytest.raises(ValueError, match="flips must be a positive number"):
+        ScaledBernoulliFlip(0.0)
