@@ -1,0 +1,311 @@
+r"""``MoleculeEBM``: an energy-based model of molecules — fit on SMILES, sample SMILES, save, load.
+
+A molecule on :math:`n \le N` heavy atoms is a typed graph (:mod:`edgraph.molecules`): one-hot
+atom types ``atoms [B, N, Ka]``, one-hot bond types over atom pairs ``bonds [B, D, Kb]`` and a
+``node_mask [B, N]``. The energy :math:`E_\theta(\text{atoms}, \text{bonds}, m)` is a
+:class:`~edgraph.energies.MoleculeEnergy`.
+
+**Training** is Energy Discrepancy on the two-part state with the product perturbation
+
+.. math::
+    q(y \mid x) = \prod_{i \le n} q_{\varepsilon_a}(y^a_i \mid x^a_i)
+                  \prod_{i<j \le n} q_{\varepsilon_b}(y^b_{ij} \mid x^b_{ij}),
+
+where :math:`q_\varepsilon` resamples a site uniformly over its categories with probability
+:math:`\varepsilon` (:class:`~edgraph.perturbations.UniformCategorical`; Schröder, Ou, Li,
+Duncan, NeurIPS 2024): atom types with ``eps_atoms``, bond types with ``eps_bonds``, padding
+atoms and their pairs never. A product of symmetric kernels is symmetric, so the estimator of
+:func:`~edgraph.objectives.energy_discrepancy` applies unchanged (it takes the two parts as a
+tuple). The loop, checkpoints and resume are those of :class:`~edgraph.GraphEBM`.
+
+**Sampling** draws :math:`n \sim p(n)` from the training sizes, starts atom types from their
+training frequencies and bond types from the training frequencies of molecules of size
+:math:`n`, and runs one of the discrete samplers (Gibbs, GWG, DULA, DMALA) on a single *joint*
+one-hot state: the :math:`N` atom sites and the :math:`D` bond sites side by side,
+``z [B, N + D, K]`` with :math:`K = \max(K_a, K_b)` (:func:`join_sites`). A site type with fewer
+than ``K`` categories has its extra categories forbidden by an energy penalty
+(:class:`JointEnergy`), so they have probability zero in floating point for every sampler:
+Gibbs conditionals, gradient proposals and Metropolis tests all see :math:`+10^6`. Padding
+atoms and their pairs are frozen by the sampler mask. For QM9 (``Ka = Kb = 4``) nothing is
+forbidden. The final states decode to canonical SMILES, ``None`` where RDKit does not sanitize
+the graph; ``correct=True`` applies the valence correction first (:mod:`edgraph.molecules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from edgraph.energies.molecule import MoleculeEnergy
+from edgraph.graphs import num_pairs, pair_mask
+from edgraph.model import SAMPLERS, TrainedEnergy, make_sampler
+from edgraph.molecules import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dense_to_smiles, mols_to_dense
+from edgraph.objectives import energy_discrepancy
+from edgraph.perturbations import UniformCategorical
+from edgraph.training import Loss, TrainConfig
+
+FORMAT = "edgraph.MoleculeEBM"
+FORMAT_VERSION = 1
+#: Energy added per site that holds a category its site type does not have.
+FORBIDDEN_ENERGY = 1e6
+
+DenseMolecules = tuple[Tensor, Tensor, Tensor]  # (atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])
+
+
+@dataclass
+class MoleculeConfig:
+    """What defines a :class:`MoleculeEBM`: vocabulary, energy network, ED loss and sampler."""
+
+    max_atoms: int = QM9_MAX_ATOMS
+    atom_types: tuple[str, ...] = QM9_ATOMS
+    hidden: int = 64
+    layers: int = 4
+    eps_atoms: float = 0.1
+    eps_bonds: float = 0.05
+    num_negatives: int = 32
+    w: float = 1.0
+    sampler: str = "gwg"
+    sampler_steps: int = 500
+    step_size: float = 0.25
+
+    def __post_init__(self) -> None:
+        self.atom_types = tuple(self.atom_types)
+        if self.max_atoms < 2:
+            raise ValueError(f"max_atoms must be at least 2, got {self.max_atoms}")
+        if len(self.atom_types) < 2 or len(set(self.atom_types)) != len(self.atom_types):
+            raise ValueError(f"atom_types must hold at least two distinct types, got {self.atom_types}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}; choose from {SAMPLERS}")
+        UniformCategorical(self.eps_atoms, len(self.atom_types))  # validates eps
+        UniformCategorical(self.eps_bonds, NUM_BOND_TYPES)
+
+
+def join_sites(atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """One joint one-hot state ``z [B, N + D, K]`` (``K = max(Ka, Kb)``) and its site mask
+    ``[B, N + D]`` (real atoms and their pairs) from a typed graph.
+
+    Padding atoms get category 0 (any one-hot row; they are frozen and the energy ignores them).
+
+    >>> from edgraph.molecules import mols_to_dense
+    >>> z, mask = join_sites(*mols_to_dense(["C=O"], max_atoms=3))
+    >>> z.argmax(-1).tolist(), mask.int().tolist()
+    ([[0, 2, 0, 2, 0, 0]], [[1, 1, 0, 1, 0, 0]])
+    """
+    node_mask = node_mask.bool()
+    categories = max(atoms.shape[-1], bonds.shape[-1])
+    padding_atom = torch.nn.functional.one_hot(torch.zeros_like(node_mask, dtype=torch.long), atoms.shape[-1])
+    atoms = torch.where(node_mask[..., None], atoms, padding_atom.to(atoms.dtype))
+    z = torch.cat([nn.functional.pad(atoms, (0, categories - atoms.shape[-1])),
+                   nn.functional.pad(bonds, (0, categories - bonds.shape[-1]))], dim=1)
+    return z, torch.cat([node_mask, pair_mask(node_mask)], dim=1)
+
+
+def split_sites(z: Tensor, mask: Tensor, num_atom_types: int, num_bond_types: int = NUM_BOND_TYPES) -> DenseMolecules:
+    """Inverse of :func:`join_sites`: ``(atoms, bonds, node_mask)``, padding atom rows zeroed.
+
+    >>> from edgraph.molecules import mols_to_dense
+    >>> atoms, bonds, node_mask = mols_to_dense(["CC", "N"], max_atoms=3)
+    >>> back = split_sites(*join_sites(atoms, bonds, node_mask), num_atom_types=4)
+    >>> all(torch.equal(a, b) for a, b in zip(back, (atoms, bonds, node_mask)))
+    True
+    """
+    max_atoms = _atoms_of_sites(z.shape[1])
+    node_mask = mask[:, :max_atoms].bool()
+    atoms = z[:, :max_atoms, :num_atom_types] * node_mask[..., None].to(z.dtype)
+    return atoms, z[:, max_atoms:, :num_bond_types], node_mask
+
+
+def _atoms_of_sites(sites: int) -> int:
+    """``N`` with ``N + N(N-1)/2 = sites``."""
+    n = int(round(((8 * sites + 1) ** 0.5 - 1) / 2))
+    if n + num_pairs(n) != sites:
+        raise ValueError(f"{sites} sites are not N atoms + N(N-1)/2 pairs for any N")
+    return n
+
+
+class JointEnergy(nn.Module):
+    r"""A molecule energy as an energy of joint states ``z [B, N + D, K]`` for the samplers.
+
+    .. math::
+        E_\mathrm{joint}(z, m) = E(z^a_{:, :K_a}, z^b_{:, :K_b}, m_{:N})
+        + 10^6 \Big(\sum_{i, k \ge K_a} z^a_{ik} + \sum_{ij, k \ge K_b} z^b_{ij,k}\Big)
+
+    The penalty forbids the categories a site type does not have; it is linear, so gradient
+    samplers see it too and never propose those categories.
+
+    >>> energy = JointEnergy(lambda atoms, bonds, node_mask: atoms[..., 0].sum(-1), num_atom_types=2)
+    >>> z = torch.eye(4)[torch.tensor([[0, 3, 1]])]      # N = 2 atoms and one pair; atom 1 is type 3
+    >>> energy(z, torch.ones(1, 3)).item()
+    1000001.0
+    """
+
+    def __init__(self, energy: nn.Module, num_atom_types: int, num_bond_types: int = NUM_BOND_TYPES) -> None:
+        super().__init__()
+        self.energy, self.num_atom_types, self.num_bond_types = energy, num_atom_types, num_bond_types
+
+    def forward(self, z: Tensor, mask: Tensor) -> Tensor:
+        atoms, bonds, node_mask = split_sites(z, mask, self.num_atom_types, self.num_bond_types)
+        max_atoms = node_mask.shape[1]
+        forbidden = z[:, :max_atoms, self.num_atom_types:].sum((1, 2)) + z[:, max_atoms:, self.num_bond_types:].sum((1, 2))
+        return self.energy(atoms, bonds, node_mask) + FORBIDDEN_ENERGY * forbidden
+
+
+class MoleculeEBM(TrainedEnergy):
+    r"""Energy-based model of molecules (typed graphs) trained with Energy Discrepancy.
+
+    Args:
+        max_atoms: ``N``, the largest molecule (heavy atoms) the model handles.
+        atom_types: atom vocabulary (:mod:`edgraph.molecules`), default QM9's C, N, O, F.
+        **options: fields of :class:`MoleculeConfig` (``hidden``, ``layers``, ``eps_atoms``,
+            ``eps_bonds``, ``num_negatives``, ``w``, ``sampler``, ``sampler_steps``, ``step_size``).
+
+    Example:
+        >>> model = MoleculeEBM(max_atoms=4, hidden=8, layers=1, num_negatives=2)
+        >>> model = model.fit(["CCO", "CC=O", "CN", "OCCO"], max_steps=2, progress=False)
+        >>> [s is None or isinstance(s, str) for s in model.sample(3, steps=5, seed=0)]
+        [True, True, True]
+    """
+
+    format = FORMAT
+
+    def __init__(self, max_atoms: int = QM9_MAX_ATOMS, atom_types: Sequence[str] = QM9_ATOMS, **options: Any) -> None:
+        self.config = MoleculeConfig(max_atoms=max_atoms, atom_types=tuple(atom_types), **options)
+        self.energy = self._new_energy()
+        self.sampling_energy = self.energy
+        self.node_counts: Tensor | None = None
+        self.atom_frequency: Tensor | None = None
+        self.bond_frequency: Tensor | None = None
+        self.steps_trained = 0
+
+    def _new_energy(self) -> MoleculeEnergy:
+        c = self.config
+        return MoleculeEnergy(c.max_atoms, len(c.atom_types), NUM_BOND_TYPES, hidden=c.hidden, layers=c.layers)
+
+    def prepare(self, molecules: Sequence[MolLike] | DenseMolecules) -> DenseMolecules:
+        """Typed dense graphs of ``molecules`` (SMILES / RDKit molecules, or an ``(atoms, bonds,
+        node_mask)`` tuple as :func:`~edgraph.datasets.load_molecule_tensors` returns), recording
+        what sampling needs: the size distribution :math:`p(n)`, the atom-type frequencies and
+        the bond-type frequencies over the atom pairs of molecules of each size."""
+        c = self.config
+        if isinstance(molecules, tuple) and len(molecules) == 3 and all(torch.is_tensor(t) for t in molecules):
+            atoms, bonds, node_mask = molecules
+            expected = ((c.max_atoms, len(c.atom_types)), (num_pairs(c.max_atoms), NUM_BOND_TYPES), (c.max_atoms,))
+            if any(tuple(t.shape[1:]) != shape for t, shape in zip(molecules, expected)):
+                raise ValueError(f"dense molecules must be atoms [B, {c.max_atoms}, {len(c.atom_types)}], bonds "
+                                 f"[B, {num_pairs(c.max_atoms)}, {NUM_BOND_TYPES}], node_mask [B, {c.max_atoms}]; "
+                                 f"got {[tuple(t.shape) for t in molecules]}")
+        else:
+            atoms, bonds, node_mask = mols_to_dense(molecules, c.atom_types, c.max_atoms)
+        if len(atoms) == 0:
+            raise ValueError("cannot fit a molecule model on zero molecules")
+        node_mask = node_mask.bool()
+        sizes = node_mask.sum(1)
+        self.node_counts = torch.bincount(sizes, minlength=c.max_atoms + 1).double() / len(sizes)
+        self.atom_frequency = atoms.double().sum((0, 1)) / node_mask.sum()
+        real_pairs = (bonds.double() * pair_mask(node_mask)[..., None]).sum(1)  # [B, Kb]
+        counts = torch.zeros(c.max_atoms + 1, NUM_BOND_TYPES, dtype=torch.float64).index_add_(0, sizes, real_pairs)
+        no_pairs = counts.sum(1, keepdim=True) == 0  # sizes 0 and 1, and sizes not seen: no bonds
+        self.bond_frequency = torch.where(no_pairs, torch.eye(NUM_BOND_TYPES, dtype=torch.float64)[0],
+                                          counts / counts.sum(1, keepdim=True).clamp(min=1))
+        return atoms, bonds, node_mask
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the weights: config, size and type frequencies, steps trained."""
+        def listed(t: Tensor | None) -> list | None:
+            return None if t is None else t.tolist()
+
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "config": {**asdict(self.config), "atom_types": list(self.config.atom_types)},
+            "node_counts": listed(self.node_counts),
+            "atom_frequency": listed(self.atom_frequency),
+            "bond_frequency": listed(self.bond_frequency),
+            "steps_trained": self.steps_trained,
+        }
+
+    def _restore(self, meta: dict[str, Any]) -> None:
+        self.node_counts, self.atom_frequency, self.bond_frequency = (
+            torch.tensor(meta[key], dtype=torch.float64) for key in ("node_counts", "atom_frequency", "bond_frequency"))
+
+    def fit(self, molecules: Sequence[MolLike] | DenseMolecules, run_dir: str | Path | None = None,
+            resume: bool = False, **train_options: Any) -> MoleculeEBM:
+        """Train the energy with ED on ``molecules`` (see :meth:`prepare`); options are fields of
+        :class:`~edgraph.training.TrainConfig` (``objective`` must be ``"ed"``).
+
+        ``run_dir`` receives checkpoints, CSV logs and the final ``model.pt`` exactly as for
+        :meth:`edgraph.GraphEBM.fit`; ``resume=True`` continues from its ``last.ckpt``.
+        """
+        config = TrainConfig.from_dict(train_options)
+        if config.objective != "ed":
+            raise ValueError(f"MoleculeEBM trains with ED only; objective {config.objective!r} is not supported")
+        self._train(self.prepare(molecules), self.training_loss(), config, run_dir, resume)
+        return self
+
+    def training_loss(self) -> Loss:
+        """The loss ``(energy, atoms, bonds, node_mask) -> scalar``: ED with the product of
+        uniform resampling of atom types (``eps_atoms``) and bond types (``eps_bonds``)."""
+        c = self.config
+        perturbations = (UniformCategorical(c.eps_atoms, len(c.atom_types)),
+                         UniformCategorical(c.eps_bonds, NUM_BOND_TYPES))
+
+        def loss(energy: nn.Module, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
+            node_mask = node_mask.bool()
+            return energy_discrepancy(lambda a, b, atom_mask, _pairs: energy(a, b, atom_mask), (atoms, bonds),
+                                      perturbations, c.num_negatives, c.w, (node_mask, pair_mask(node_mask)))
+
+        return loss
+
+    def initial_states(self, num: int, generator: torch.Generator,
+                       device: torch.device | str = "cpu") -> DenseMolecules:
+        r"""Chain starts: :math:`n \sim p(n)`, atom types from their training frequencies, bond
+        types from the training frequencies of molecules with :math:`n` atoms."""
+        if self.node_counts is None:
+            raise RuntimeError("the model has not been fitted: call fit() or load() first")
+        c = self.config
+        n = torch.multinomial(self.node_counts.float().to(device), num, replacement=True, generator=generator)
+        node_mask = torch.arange(c.max_atoms, device=device) < n[:, None]
+        atom_types = torch.multinomial(self.atom_frequency.float().to(device), num * c.max_atoms, replacement=True,
+                                       generator=generator).view(num, c.max_atoms)
+        bond_probs = self.bond_frequency.float().to(device)[n]  # [num, Kb]
+        bond_types = torch.multinomial(bond_probs, num_pairs(c.max_atoms), replacement=True, generator=generator)
+        bond_types = torch.where(pair_mask(node_mask).bool(), bond_types, 0)
+        atoms = nn.functional.one_hot(atom_types, len(c.atom_types)).float() * node_mask[..., None]
+        return atoms, nn.functional.one_hot(bond_types, NUM_BOND_TYPES).float(), node_mask
+
+    @torch.no_grad()
+    def sample_dense(self, num: int, sampler: str | None = None, steps: int | None = None,
+                     step_size: float | None = None, seed: int | None = None,
+                     device: str | torch.device | None = None) -> DenseMolecules:
+        """Generate ``num`` typed graphs ``(atoms, bonds, node_mask)`` (on the CPU).
+
+        ``sampler`` (``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``), ``steps`` and
+        ``step_size`` default to the model's config; the same ``seed`` gives the same graphs.
+        """
+        c = self.config
+        energy = self.sampling_energy
+        device = torch.device(device) if device is not None else next(energy.parameters()).device
+        generator = torch.Generator(device)
+        generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
+        z, mask = join_sites(*self.initial_states(num, generator, device))
+        chain = make_sampler(sampler or c.sampler, step_size if step_size is not None else c.step_size)
+        was_training = energy.training
+        energy.eval().to(device)
+        z = chain.sample(JointEnergy(energy, len(c.atom_types)), z, steps if steps is not None else c.sampler_steps,
+                         mask, generator=generator)
+        energy.train(was_training)
+        return tuple(t.cpu() for t in split_sites(z, mask, len(c.atom_types)))
+
+    def sample(self, num: int, sampler: str | None = None, steps: int | None = None,
+               step_size: float | None = None, seed: int | None = None,
+               device: str | torch.device | None = None, correct: bool = False) -> list[str | None]:
+        """Generate ``num`` molecules as canonical SMILES, ``None`` where a generated graph does
+        not sanitize; ``correct=True`` applies the valence correction (and keeps the largest
+        fragment) first. Arguments as in :meth:`sample_dense`."""
+        atoms, bonds, node_mask = self.sample_dense(num, sampler, steps, step_size, seed, device)
+        return dense_to_smiles(atoms, bonds, node_mask, self.config.atom_types, correct=correct)
