@@ -40,6 +40,8 @@ lower by one the order of that atom's highest-order bond; then keep the largest 
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from collections.abc import Callable, Sequence
 
@@ -51,6 +53,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from edgraph.graphs import adj_to_edges, edges_to_adj, num_pairs
+from edgraph.io import atomic_write
 
 MolLike = Chem.Mol | str
 
@@ -366,3 +369,24 @@ def data_to_mol(data: Data, atom_types: Sequence[str] = QM9_ATOMS, correct: bool
     'O=CO'
     """
     return dense_to_mols(*data_to_dense([data]), atom_types=atom_types, correct=correct)[0]
+
+
+def draw_molecules(smiles: Sequence[str | None], path: str | os.PathLike, columns: int = 8,
+                   size: int = 160) -> None:
+    """Save an RDKit grid drawing of molecules (PNG), each labelled with its SMILES; entries
+    that are ``None`` or do not parse are drawn as empty cells labelled "invalid".
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "grid.png"
+    >>> draw_molecules(["CCO", None, "c1ccccc1"], out, columns=3); out.stat().st_size > 0
+    True
+    """
+    from rdkit.Chem import Draw
+
+    mols = [mol_from_smiles(s) if s is not None else None for s in smiles]
+    legends = [s if mol is not None else "invalid" for s, mol in zip(smiles, mols)]
+    image = Draw.MolsToGridImage([mol if mol is not None else Chem.Mol() for mol in mols],
+                                 molsPerRow=columns, subImgSize=(size, size), legends=legends)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    atomic_write(path, buffer.getvalue())
