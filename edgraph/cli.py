@@ -3,6 +3,10 @@
     edgraph train --dataset ego_small --out RUN_DIR [--max-minutes M] [--device cpu|cuda] [--resume]
     edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K]
     edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
+
+Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.molecule_model.MoleculeEBM`;
+its samples are ``{"smiles": [...], "smiles_corrected": [...]}`` and ``evaluate`` reports the
+molecule metrics (validity without/with correction, uniqueness, novelty, NSPDK, FCD).
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ from typing import Any
 import torch
 import yaml
 
-from edgraph.datasets import DATASETS, dataset_info, describe, load_graphs
+from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
 from edgraph.graphs import read_graphs_json, write_graphs_json
 from edgraph.io import atomic_write
-from edgraph.model import SAMPLERS, GraphEBM, ModelConfig
+from edgraph.model import SAMPLERS, GraphEBM, ModelConfig, checkpoint_format
+from edgraph.molecule_model import FORMAT as MOLECULE_FORMAT
+from edgraph.molecule_model import MoleculeConfig, MoleculeEBM
 from edgraph.training import TrainConfig, metrics_files
 
 MODEL_KEYS = {f.name for f in fields(ModelConfig)} - {"max_nodes"}
 TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
+MOLECULE_KEYS = {f.name for f in fields(MoleculeConfig)} - {"max_atoms", "atom_types"}
 
 
 def read_config(path: str | None) -> dict[str, Any]:
@@ -39,10 +46,10 @@ def read_config(path: str | None) -> dict[str, Any]:
         raise ValueError(f"cannot read config file {path}: {err}") from None
     if not isinstance(values, dict):
         raise ValueError(f"config file {path} must hold a mapping of option: value")
-    unknown = set(values) - MODEL_KEYS - TRAIN_KEYS - {"dataset"}
+    unknown = set(values) - MODEL_KEYS - MOLECULE_KEYS - TRAIN_KEYS - {"dataset"}
     if unknown:
         raise ValueError(f"config file {path} has unknown options {sorted(unknown)}; "
-                         f"valid: {sorted(MODEL_KEYS | TRAIN_KEYS)}")
+                         f"valid: {sorted(MODEL_KEYS | MOLECULE_KEYS | TRAIN_KEYS)}")
     return values
 
 
@@ -54,7 +61,8 @@ def resolve_train_config(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume and saved.is_file():
         values.update(json.loads(saved.read_text()))
     values.update(read_config(args.config))
-    flags = {k: v for k, v in vars(args).items() if v is not None and (k in MODEL_KEYS or k in TRAIN_KEYS)}
+    flags = {k: v for k, v in vars(args).items()
+             if v is not None and (k in MODEL_KEYS or k in MOLECULE_KEYS or k in TRAIN_KEYS)}
     values.update(flags)
     values["dataset"] = args.dataset or values.get("dataset")
     if values["dataset"] is None:
@@ -71,6 +79,8 @@ def _train(args: argparse.Namespace) -> None:
     if checkpoint.exists() and not args.resume:
         raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose "
                          "another --out (nothing was overwritten)")
+    if values["dataset"] in MOLECULE_DATASETS:
+        return _train_molecules(args, values, run_dir)
     info = dataset_info(values["dataset"])
     graphs = load_graphs(values["dataset"], "train", args.root)
     model = GraphEBM(info.max_nodes, **{k: v for k, v in values.items() if k in MODEL_KEYS})
@@ -88,6 +98,39 @@ def _train(args: argparse.Namespace) -> None:
           f"model: {run_dir / 'model.pt'}")
 
 
+def _molecule_split(dataset: str, split: str) -> str:
+    return "all" if dataset == "nci_small" else split  # nci_small has no train/test split
+
+
+def _train_molecules(args: argparse.Namespace, values: dict[str, Any], run_dir: Path) -> None:
+    from edgraph.datasets import load_molecule_tensors
+    from edgraph.molecules import draw_molecules
+    from edgraph.plotting import plot_loss
+
+    graph_only = sorted(k for k in values if k in MODEL_KEYS - MOLECULE_KEYS)
+    if graph_only:
+        raise ValueError(f"options {graph_only} are for graph models; a molecule model takes "
+                         f"{sorted(MOLECULE_KEYS)} (e.g. --eps-atoms, --eps-bonds)")
+    dataset = values["dataset"]
+    model = MoleculeEBM(**{k: v for k, v in values.items() if k in MOLECULE_KEYS})
+    train_options = {k: v for k, v in values.items() if k in TRAIN_KEYS}
+    TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
+    atomic_write(run_dir / "config.json", json.dumps({**model.metadata()["config"], **train_options,
+                                                       "dataset": dataset}, indent=2))
+    start = time.perf_counter()
+    model.fit(load_molecule_tensors(dataset, _molecule_split(dataset, "train"), args.root), run_dir=run_dir,
+              resume=args.resume, **train_options)
+    if torch.distributed.is_available() and torch.distributed.is_initialized() \
+            and torch.distributed.get_rank() != 0:
+        return
+    logs = metrics_files(run_dir)
+    if logs:
+        plot_loss(logs, run_dir / "loss.png")
+    draw_molecules(model.sample(16, seed=0), run_dir / "samples.png")
+    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; "
+          f"model: {run_dir / 'model.pt'}")
+
+
 def _write_figures(model: GraphEBM, run_dir: Path, test_graphs: list) -> None:
     from edgraph.plotting import plot_graph_grid, plot_loss
 
@@ -98,10 +141,12 @@ def _write_figures(model: GraphEBM, run_dir: Path, test_graphs: list) -> None:
 
 
 def _sample(args: argparse.Namespace) -> None:
-    model = GraphEBM.load(args.checkpoint)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
+    if checkpoint_format(args.checkpoint) == MOLECULE_FORMAT:
+        return _sample_molecules(args, device)
+    model = GraphEBM.load(args.checkpoint)
     start = time.perf_counter()
     graphs = model.sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
                           seed=args.seed, device=device)
@@ -113,8 +158,58 @@ def _sample(args: argparse.Namespace) -> None:
     print(f"sampled {len(graphs)} graphs in {seconds:.1f} s -> {args.out}")
 
 
+def _sample_molecules(args: argparse.Namespace, device: str) -> None:
+    from edgraph.molecules import dense_to_smiles
+
+    model = MoleculeEBM.load(args.checkpoint)
+    start = time.perf_counter()
+    dense = model.sample_dense(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
+                               seed=args.seed, device=device)
+    seconds = time.perf_counter() - start
+    config = model.config
+    smiles = dense_to_smiles(*dense, atom_types=config.atom_types)
+    corrected = dense_to_smiles(*dense, atom_types=config.atom_types, correct=True)
+    atomic_write(args.out, json.dumps({
+        "smiles": smiles, "smiles_corrected": corrected, "sampler": args.sampler or config.sampler,
+        "steps": args.steps if args.steps is not None else config.sampler_steps, "seed": args.seed,
+        "seconds": round(seconds, 3)}, indent=1))
+    valid = sum(s is not None for s in smiles)
+    print(f"sampled {len(smiles)} molecules in {seconds:.1f} s ({valid} valid without correction) -> {args.out}")
+
+
+def _evaluate_molecules(args: argparse.Namespace) -> None:
+    from edgraph.datasets import load_molecules
+    from edgraph.metrics.molecules import molecule_metrics
+
+    try:
+        samples = json.loads(Path(args.samples).read_text())
+        generated, corrected = samples["smiles"], samples.get("smiles_corrected")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{args.samples} is not a molecule samples file with a 'smiles' list: {err}") from None
+    try:
+        import fcd  # noqa: F401  (optional: FCD is reported when it is installed)
+        with_fcd = args.fcd
+    except ImportError:
+        with_fcd = False
+    train = load_molecules(args.dataset, _molecule_split(args.dataset, "train"), args.root)
+    reference = load_molecules(args.dataset, _molecule_split(args.dataset, args.split), args.root)
+    scores = molecule_metrics(generated, train, reference, corrected=corrected, fcd=with_fcd)
+    print(f"molecule metrics: {len(generated)} generated vs {len(reference)} {args.dataset} "
+          f"{_molecule_split(args.dataset, args.split)} molecules" + ("" if with_fcd else " (no FCD)"))
+    for name, value in scores.items():
+        print(f"{name:<20}{value:>12.5f}" if isinstance(value, float) else f"{name:<20}{value:>12}")
+    report = {"samples": str(args.samples), "dataset": args.dataset,
+              "split": _molecule_split(args.dataset, args.split), "metrics": scores}
+    out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
+    atomic_write(out, json.dumps(report, indent=2))
+    print(f"-> {out}")
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from edgraph.metrics import graph_mmd, reference_floor
+
+    if args.dataset in MOLECULE_DATASETS:
+        return _evaluate_molecules(args)
 
     generated = read_graphs_json(args.samples)
     reference = load_graphs(args.dataset, args.split, args.root)
@@ -153,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     root_help = "data folder (default: $EDGRAPH_DATA, else <repo>/datasets)"
 
     train = commands.add_parser("train", help="train a graph EBM with Energy Discrepancy")
-    train.add_argument("--dataset", choices=sorted(DATASETS))
+    train.add_argument("--dataset", choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
@@ -169,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
     train.add_argument("--flips", type=float, help="flipped pairs per graph (replaces --eps)")
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
+    train.add_argument("--eps-atoms", dest="eps_atoms", type=float,
+                       help="atom-type resampling probability (molecule datasets)")
+    train.add_argument("--eps-bonds", dest="eps_bonds", type=float,
+                       help="bond-type resampling probability (molecule datasets)")
     train.add_argument("--w", type=float, help="ED stabiliser")
     train.add_argument("--objective", choices=["ed", "pcd"], help="ED (default) or the PCD baseline")
     train.add_argument("--cd-sampler", dest="cd_sampler", choices=SAMPLERS)
@@ -196,12 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="MMD of generated graphs against a dataset split")
     evaluate.add_argument("--samples", required=True, help="graphs in the JSON interchange format")
-    evaluate.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    evaluate.add_argument("--dataset", required=True, choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
     evaluate.add_argument("--split", default="test", choices=["train", "test", "all"])
     evaluate.add_argument("--protocol", default="gdss", choices=["gdss", "gran"])
     evaluate.add_argument("--stats", default="degree,clustering,orbit,spectral")
     evaluate.add_argument("--floor-seeds", dest="floor_seeds", type=int, default=5,
                           help="real-vs-real floor draws at the same sample size (0: skip)")
+    evaluate.add_argument("--no-fcd", dest="fcd", action="store_false",
+                          help="molecules: skip FCD (computed by default when the fcd package is installed)")
     evaluate.add_argument("--out", help="metrics JSON (default: next to the samples)")
     evaluate.add_argument("--root", help=root_help)
     evaluate.set_defaults(run=_evaluate)
