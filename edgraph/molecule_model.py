@@ -93,8 +93,8 @@ def join_sites(atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> tuple[Tensor,
 
     >>> from edgraph.molecules import mols_to_dense
     >>> z, mask = join_sites(*mols_to_dense(["C=O"], max_atoms=3))
-    >>> z.argmax(-1).tolist(), mask.int().tolist()
-    ([[0, 2, 0, 2, 0, 0]], [[1, 1, 0, 1, 0, 0]])
+    >>> z.argmax(-1).tolist(), mask.tolist()
+    ([[0, 2, 0, 2, 0, 0]], [[True, True, False, True, False, False]])
     """
     node_mask = node_mask.bool()
     categories = max(atoms.shape[-1], bonds.shape[-1])
@@ -102,7 +102,7 @@ def join_sites(atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> tuple[Tensor,
     atoms = torch.where(node_mask[..., None], atoms, padding_atom.to(atoms.dtype))
     z = torch.cat([nn.functional.pad(atoms, (0, categories - atoms.shape[-1])),
                    nn.functional.pad(bonds, (0, categories - bonds.shape[-1]))], dim=1)
-    return z, torch.cat([node_mask, pair_mask(node_mask)], dim=1)
+    return z, torch.cat([node_mask, pair_mask(node_mask).bool()], dim=1)
 
 
 def split_sites(z: Tensor, mask: Tensor, num_atom_types: int, num_bond_types: int = NUM_BOND_TYPES) -> DenseMolecules:
