@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> dict:
         run_dir = Path(args.run_root) / f"{args.dataset}-{args.objective}-seed{train_seed}"
         model = GraphEBM(info.max_nodes, **model_options)
         start = time.perf_counter()
-        model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=None, seed=train_seed,
+        model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=args.max_steps, seed=train_seed,
                   objective=args.objective, cd_sampler=args.cd_sampler, cd_steps=args.cd_steps,
                   val_every=args.val_every, reference=test, progress=False)
         train_seconds = time.perf_counter() - start
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> dict:
     floors = {p: {str(n): reference_floor(train, test, n, range(5), protocol=p, stats=STATS)
                   for n in (args.num, len(test))} for p in PROTOCOLS}
     return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
+            "max_steps": args.max_steps,
             "model_options": model_options, "sampler_options": sampler_options,
             "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps} if args.objective == "pcd" else None,
             "train_seeds": args.train_seeds, "sample_seeds": args.sample_seeds, "results": results,
@@ -121,7 +122,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", nargs="+", help="print Markdown tables of these result files")
     parser.add_argument("--dataset", default="ego_small")
-    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--minutes", type=float, default=3.0, help="training wall-clock budget")
+    parser.add_argument("--max-steps", type=int, help="training step budget (whichever comes first)")
     parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--num", type=int, default=1024)
