@@ -9,10 +9,12 @@ diagonal, zero bias) is learned with each method for the same CPU-time budget; t
 
 Every method shares one schedule (stated in the JSON):
   * phase 1 (first ``support_fraction`` of the budget): Adam on loss + l1 * sum_ij |J_ij|,
-    learning rate decaying linearly in time from ``lr`` to ``lr / 10``;
-  * debiasing (relaxed lasso): the support ``|J_ij| > support_threshold`` found in phase 1 is
+    learning rate decaying linearly in time from ``lr`` to ``lr / 10``; the phase's estimate is
+    the average of its iterates over its last ``average_fraction`` (Polyak averaging);
+  * debiasing (relaxed lasso): the support ``|J_ij| > support_threshold`` of that estimate is
     kept, every other entry is fixed at 0, and the same loss *without* the penalty is optimised
-    on the support for the rest of the budget, learning rate ``lr / 2`` decaying linearly to 0.
+    on the support for the rest of the budget, learning rate ``refit_lr`` decaying linearly to 0;
+    the result is again the average of the iterates over the phase's last ``average_fraction``.
 The L1 penalty's shrinkage biases the kept couplings towards 0; the refit removes that bias.
 ``--no-debias`` runs the penalty with the decaying learning rate for the whole budget instead.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 __all__ = ["MLPEnergy"]
 
@@ -48,7 +48,7 @@ class MLPEnergy(nn.Module):
         self.net = nn.Sequential(*blocks)
         self.dim = dim
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape [B, {self.dim}], got {tuple(x.shape)}")
         if mask is not None:
