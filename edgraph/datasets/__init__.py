@@ -17,8 +17,20 @@ from edgraph.datasets.molecules import (
     load_molecules,
     qm9_split,
 )
+from edgraph.datasets.toys import (
+    TOY_DENSITIES,
+    gray_decode,
+    gray_encode,
+    ising_lattice_samples,
+    toy_density_samples,
+)
 
 __all__ = [
+    "TOY_DENSITIES",
+    "gray_decode",
+    "gray_encode",
+    "ising_lattice_samples",
+    "toy_density_samples",
     "MOLECULE_DATASETS",
     "load_molecule_tensors",
     "load_molecules",
