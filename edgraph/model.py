@@ -34,11 +34,10 @@ from edgraph.graphs import (
 )
 from edgraph.io import atomic_write
 from edgraph.samplers import DMALA, DULA, GWG, Gibbs
-from edgraph.objectives import PersistentChains
+from edgraph.objectives import PersistentCD, PersistentChains
 from edgraph.training import (
     EnergyModule,
     Loss,
-    PersistentCD,
     TrainConfig,
     ValidationMMD,
     build_trainer,

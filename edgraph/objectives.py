@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor
@@ -25,6 +25,7 @@ __all__ = [
     "energy_discrepancy",
     "contrastive_divergence",
     "PersistentChains",
+    "PersistentCD",
     "ChainBatch",
     "denoising_score_matching",
     "score_matching",
@@ -289,6 +290,36 @@ class PersistentChains:
                 f"got {tuple(states.shape)}"
             )
         self.states[indices] = states.detach().to(self.states)
+
+
+class PersistentCD:
+    r"""Persistent contrastive divergence as a loss ``(energy, x, mask=None) -> scalar``.
+
+    Each call draws ``batch_size`` chains (default: as many as data points) from ``chains``,
+    advances them by ``steps`` steps of ``sampler`` under the current energy, stores them back,
+    and returns :func:`contrastive_divergence` of the data against them (Tieleman, ICML 2008).
+    Chains move to the data's device on first use.
+
+    Example:
+        >>> from edgraph.samplers import Gibbs
+        >>> pcd = PersistentCD(Gibbs(), steps=2, chains=PersistentChains(torch.zeros(8, 3)))
+        >>> pcd(lambda x: x.sum(-1), torch.ones(4, 3)).shape
+        torch.Size([])
+    """
+
+    def __init__(self, sampler: Any, steps: int, chains: PersistentChains, batch_size: int | None = None,
+                 generator: torch.Generator | None = None) -> None:
+        self.sampler, self.steps, self.chains = sampler, steps, chains
+        self.batch_size, self.generator = batch_size, generator
+
+    def __call__(self, energy: Energy, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        self.chains.states = self.chains.states.to(x.device)
+        if self.chains.mask is not None:
+            self.chains.mask = self.chains.mask.to(x.device)
+        drawn = self.chains.sample(min(self.batch_size or len(x), len(self.chains)), self.generator)
+        x_model = self.sampler.sample(energy, drawn.states, self.steps, drawn.mask, generator=self.generator)
+        self.chains.update(drawn.indices, x_model)
+        return contrastive_divergence(energy, x, x_model, mask, drawn.mask)
 
 
 def denoising_score_matching(

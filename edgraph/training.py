@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from edgraph.io import atomic_write
-from edgraph.objectives import PersistentChains, contrastive_divergence, energy_discrepancy
+from edgraph.objectives import energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
 
 
@@ -114,28 +114,6 @@ def ed_loss(eps: float, num_negatives: int, w: float, flips: float | None = None
         return energy_discrepancy(energy, x, perturbation, num_negatives, w, mask)
 
     return loss
-
-
-class PersistentCD:
-    r"""Persistent contrastive divergence: the baseline that ED is compared with.
-
-    Keeps ``chains`` persistent Markov chains (a buffer with restarts, see
-    :class:`~edgraph.objectives.PersistentChains`); each step advances ``batch`` of them by
-    ``steps`` steps of ``sampler`` under the current energy and returns
-    :math:`\overline{E(x_\mathrm{data})} - \overline{E(x_\mathrm{model})}`.
-    The buffer is not checkpointed: a resumed CD run restarts its chains.
-    """
-
-    def __init__(self, sampler: Any, steps: int, chains: PersistentChains) -> None:
-        self.sampler, self.steps, self.chains = sampler, steps, chains
-
-    def __call__(self, energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
-        self.chains.states = self.chains.states.to(x.device)
-        self.chains.mask = self.chains.mask.to(x.device)
-        drawn = self.chains.sample(min(len(x), len(self.chains)))
-        x_model = self.sampler.sample(energy, drawn.states, self.steps, drawn.mask)
-        self.chains.update(drawn.indices, x_model)
-        return contrastive_divergence(energy, x, x_model, mask, drawn.mask)
 
 
 class EnergyModule(pl.LightningModule):

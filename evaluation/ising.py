@@ -39,7 +39,7 @@ import torch
 
 from edgraph.datasets.toys import ising_lattice_samples
 from edgraph.energies.ising import IsingEnergy
-from edgraph.objectives import PersistentChains, contrastive_divergence, energy_discrepancy
+from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import DMALA, GWG, Gibbs
 
@@ -94,15 +94,7 @@ def _loss_function(config: Config, dim: int, generator: torch.Generator):
         "pcd-dmala": (DMALA(config.dmala_step_size), config.dmala_steps),
     }[config.method]
     start = torch.randint(0, 2, (config.num_chains, dim), generator=generator).float()
-    chains = PersistentChains(start)
-
-    def pcd_loss(energy, batch):
-        drawn = chains.sample(config.num_chains, generator)
-        advanced = sampler.sample(energy, drawn.states, steps, generator=generator)
-        chains.update(drawn.indices, advanced)
-        return contrastive_divergence(energy, batch, advanced)
-
-    return pcd_loss
+    return PersistentCD(sampler, steps, PersistentChains(start), config.num_chains, generator)
 
 
 def train(config: Config) -> dict:

@@ -24,7 +24,7 @@ import torch
 
 from edgraph.datasets.toys import TOY_DENSITIES, gray_decode, gray_encode, toy_density_samples
 from edgraph.energies.mlp import MLPEnergy
-from edgraph.objectives import PersistentChains, contrastive_divergence, energy_discrepancy
+from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import GWG, Gibbs
 
@@ -56,14 +56,7 @@ def _loss_function(method: str, generator: torch.Generator, args):
         return torch.randint(0, 2, (n, BITS), generator=g).float()
 
     chains = PersistentChains(uniform(args.batch_size * 10, generator))
-
-    def pcd_loss(energy, x):
-        drawn = chains.sample(args.batch_size, generator)
-        advanced = sampler.sample(energy, drawn.states, steps, generator=generator)
-        chains.update(drawn.indices, advanced)
-        return contrastive_divergence(energy, x, advanced)
-
-    return pcd_loss
+    return PersistentCD(sampler, steps, chains, args.batch_size, generator)
 
 
 def train_and_evaluate(name: str, method: str, args) -> tuple[dict, torch.Tensor]:

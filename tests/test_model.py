@@ -126,7 +126,7 @@ def test_bad_options_are_named():
 def test_pcd_baseline_advances_persistent_chains(graphs):
     from edgraph.model import make_sampler
     from edgraph.objectives import PersistentChains
-    from edgraph.training import PersistentCD
+    from edgraph.objectives import PersistentCD
 
     model = GraphEBM(18, **TINY)
     model.fit(graphs, max_steps=2, objective="pcd", cd_steps=2, cd_chains=32, **FAST)
