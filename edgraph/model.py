@@ -277,7 +277,8 @@ class GraphEBM(TrainedEnergy):
         x0, mask = self.initial_states(config.cd_chains, generator)
         chains = PersistentChains(x0, mask, reinit=lambda k, gen: self.initial_states(k, gen)[0],
                                   reinit_prob=config.cd_reinit)
-        return PersistentCD(make_sampler(config.cd_sampler, c.step_size), config.cd_steps, chains)
+        return PersistentCD(make_sampler(config.cd_sampler, c.step_size), config.cd_steps, chains,
+                            energy_penalty=config.cd_energy_penalty)
 
     def initial_states(self, num_graphs: int, generator: torch.Generator,
                        device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:

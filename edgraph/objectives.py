@@ -174,8 +174,14 @@ def contrastive_divergence(
     x_model: Tensor,
     mask: Tensor | None = None,
     model_mask: Tensor | None = None,
+    energy_penalty: float = 0.0,
 ) -> Tensor:
     r"""Contrastive-divergence surrogate loss :math:`\overline{E(x_\mathrm{data})} - \overline{E(x_\mathrm{model})}`.
+
+    With ``energy_penalty`` :math:`\alpha > 0` it adds
+    :math:`\alpha\,(\overline{E(x_\mathrm{data})^2} + \overline{E(x_\mathrm{model})^2})`, the
+    regulariser that keeps CD-trained energies from drifting to huge magnitudes (Du & Mordatch,
+    NeurIPS 2019).
 
     Its gradient is the Monte-Carlo estimate of the negative log-likelihood gradient
     :math:`\mathbb{E}_\mathrm{data}[\nabla_\theta E] - \mathbb{E}_{p_\theta}[\nabla_\theta E]`
@@ -196,7 +202,9 @@ def contrastive_divergence(
         3.0
     """
     model_mask = mask if model_mask is None else model_mask
-    return evaluate_energy(energy, x_data, mask).mean() - evaluate_energy(energy, x_model.detach(), model_mask).mean()
+    data = evaluate_energy(energy, x_data, mask)
+    model = evaluate_energy(energy, x_model.detach(), model_mask)
+    return data.mean() - model.mean() + energy_penalty * (data.pow(2).mean() + model.pow(2).mean())
 
 
 class ChainBatch(NamedTuple):
@@ -297,7 +305,8 @@ class PersistentCD:
 
     Each call draws ``batch_size`` chains (default: as many as data points) from ``chains``,
     advances them by ``steps`` steps of ``sampler`` under the current energy, stores them back,
-    and returns :func:`contrastive_divergence` of the data against them (Tieleman, ICML 2008).
+    and returns :func:`contrastive_divergence` of the data against them (Tieleman, ICML 2008),
+    with the optional ``energy_penalty``.
     Chains move to the data's device on first use.
 
     Example:
@@ -308,9 +317,9 @@ class PersistentCD:
     """
 
     def __init__(self, sampler: Any, steps: int, chains: PersistentChains, batch_size: int | None = None,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, energy_penalty: float = 0.0) -> None:
         self.sampler, self.steps, self.chains = sampler, steps, chains
-        self.batch_size, self.generator = batch_size, generator
+        self.batch_size, self.generator, self.energy_penalty = batch_size, generator, energy_penalty
 
     def __call__(self, energy: Energy, x: Tensor, mask: Tensor | None = None) -> Tensor:
         self.chains.states = self.chains.states.to(x.device)
@@ -319,7 +328,7 @@ class PersistentCD:
         drawn = self.chains.sample(min(self.batch_size or len(x), len(self.chains)), self.generator)
         x_model = self.sampler.sample(energy, drawn.states, self.steps, drawn.mask, generator=self.generator)
         self.chains.update(drawn.indices, x_model)
-        return contrastive_divergence(energy, x, x_model, mask, drawn.mask)
+        return contrastive_divergence(energy, x, x_model, mask, drawn.mask, self.energy_penalty)
 
 
 def denoising_score_matching(

@@ -39,7 +39,8 @@ class TrainConfig:
     (at least one must be set). ``ema_decay = 0`` samples with the raw weights.
     ``objective="pcd"`` trains by persistent contrastive divergence instead of ED, with
     ``cd_steps`` steps of ``cd_sampler`` per update on ``cd_chains`` persistent chains
-    (restarted with probability ``cd_reinit``): the baseline of the same energy and loop.
+    (restarted with probability ``cd_reinit``), optionally with the energy-magnitude penalty
+    ``cd_energy_penalty``: the baseline of the same energy and loop.
     """
 
     max_steps: int | None = 3000
@@ -63,6 +64,7 @@ class TrainConfig:
     cd_steps: int = 10
     cd_chains: int = 1024
     cd_reinit: float = 0.05
+    cd_energy_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if self.objective not in ("ed", "pcd"):

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=args.max_steps, seed=train_seed,
                   objective=args.objective, cd_sampler=args.cd_sampler, cd_steps=args.cd_steps,
+                  cd_energy_penalty=args.cd_energy_penalty,
                   val_every=args.val_every, reference=test, progress=False)
         train_seconds = time.perf_counter() - start
         results.append({
@@ -78,7 +79,8 @@ def run(args: argparse.Namespace) -> dict:
     return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
             "max_steps": args.max_steps,
             "model_options": model_options, "sampler_options": sampler_options,
-            "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps} if args.objective == "pcd" else None,
+            "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps, "energy_penalty": args.cd_energy_penalty}
+            if args.objective == "pcd" else None,
             "train_seeds": args.train_seeds, "sample_seeds": args.sample_seeds, "results": results,
             "floors": floors, "versions": {"edgraph": __version__, "torch": torch.__version__,
                                            "python": platform.python_version()},
@@ -183,6 +185,7 @@ def main() -> None:
     parser.add_argument("--objective", default="ed", choices=["ed", "pcd"])
     parser.add_argument("--cd-sampler", default="gwg")
     parser.add_argument("--cd-steps", type=int, default=10)
+    parser.add_argument("--cd-energy-penalty", type=float, default=0.0)
     parser.add_argument("--sampler")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--step-size", type=float)

@@ -430,3 +430,12 @@ def test_persistent_chains_reject_bad_arguments():
     with pytest.raises(ValueError, match="states must have shape"):
         chains.update(torch.tensor([0, 1]), torch.zeros(2, 3))
     assert repr(chains) == "PersistentChains(num_chains=3, state_shape=(2,), reinit_prob=0.0)"
+
+
+def test_contrastive_divergence_energy_penalty_adds_the_squared_energies():
+    energy = lambda x: x.sum(-1)  # noqa: E731
+    data, model = torch.ones(4, 3), torch.zeros(5, 3) + 2.0
+    plain = contrastive_divergence(energy, data, model)
+    penalised = contrastive_divergence(energy, data, model, energy_penalty=0.5)
+    assert plain.item() == pytest.approx(3.0 - 6.0)
+    assert penalised.item() == pytest.approx(3.0 - 6.0 + 0.5 * (9.0 + 36.0))
