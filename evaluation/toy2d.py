@@ -35,11 +35,12 @@ import torch
 
 from edgraph.datasets.toys import TOY_DENSITIES, toy_density_samples
 from edgraph.energies.mlp import MLPEnergy
-from edgraph.objectives import PersistentChains, contrastive_divergence, denoising_score_matching
+from edgraph.objectives import PersistentCD, PersistentChains, denoising_score_matching
 from edgraph.objectives import energy_discrepancy, score_matching
 from edgraph.perturbations import Gaussian
 from edgraph.samplers import Langevin
 
+from figures import density_grid  # noqa: E402  (same folder)
 from ising import _versions  # noqa: E402  (same folder; shared provenance record)
 
 BOX = 4.5
@@ -64,16 +65,8 @@ def _loss_function(method: str, generator: torch.Generator, args):
         return (torch.rand(n, 2, generator=g) * 2 - 1) * 4
 
     chains = PersistentChains(uniform(args.batch_size * 10, generator), reinit=uniform, reinit_prob=0.05)
-
-    def pcd_loss(energy, x):
-        drawn = chains.sample(args.batch_size, generator)
-        advanced = sampler.sample(energy, drawn.states, args.langevin_steps, generator=generator)
-        chains.update(drawn.indices, advanced)
-        # the energy's magnitude is regularised as in Du & Mordatch (2019): alpha * (E+^2 + E-^2)
-        squares = energy(x).pow(2).mean() + energy(advanced).pow(2).mean()
-        return contrastive_divergence(energy, x, advanced) + 0.1 * squares
-
-    return pcd_loss
+    # the energy's magnitude is regularised as in Du & Mordatch (2019): alpha * (E+^2 + E-^2)
+    return PersistentCD(sampler, args.langevin_steps, chains, args.batch_size, generator, energy_penalty=0.1)
 
 
 def grid_log_density(energy, resolution: int) -> tuple[torch.Tensor, float]:
@@ -167,30 +160,15 @@ def _markdown(table: dict, floors: dict, methods: list[str]) -> str:
 
 
 def _plot_maps(maps: dict, densities, methods, path: Path, args) -> None:
-    import matplotlib
+    def draw(ax, name: str, column: str) -> None:
+        if column == "data":
+            sample = toy_density_samples(name, 20000, seed=args.seed)
+            ax.hist2d(sample[:, 0].numpy(), sample[:, 1].numpy(), bins=100,
+                      range=[[-BOX, BOX], [-BOX, BOX]], cmap="viridis")
+        else:
+            ax.imshow(maps[(name, column)].numpy(), origin="lower", cmap="viridis", extent=[-BOX, BOX, -BOX, BOX])
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    columns = ["data"] + methods
-    fig, axes = plt.subplots(len(densities), len(columns), figsize=(1.6 * len(columns), 1.6 * len(densities)),
-                             squeeze=False)
-    for row, name in enumerate(densities):
-        sample = toy_density_samples(name, 20000, seed=args.seed)
-        axes[row, 0].hist2d(sample[:, 0].numpy(), sample[:, 1].numpy(), bins=100,
-                            range=[[-BOX, BOX], [-BOX, BOX]], cmap="viridis")
-        for column, method in enumerate(methods, start=1):
-            axes[row, column].imshow(maps[(name, method)].numpy(), origin="lower", cmap="viridis",
-                                     extent=[-BOX, BOX, -BOX, BOX])
-        axes[row, 0].set_ylabel(name, fontsize=7)
-    for column, title in enumerate(columns):
-        axes[0, column].set_title(title, fontsize=7)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    density_grid(densities, ["data", *methods], draw, path, cell=1.6)
 
 
 # ---------------------------------------------------------------------------------------------

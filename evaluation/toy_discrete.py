@@ -28,6 +28,7 @@ from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepanc
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import GWG, Gibbs
 
+from figures import density_grid  # noqa: E402  (same folder)
 from ising import _versions  # noqa: E402  (same folder; shared provenance record)
 
 METHODS = ("ed", "pcd-gibbs", "pcd-gwg")
@@ -134,30 +135,16 @@ def _markdown(table: dict, floors: dict, methods) -> str:
 
 
 def _plot(decoded: dict, args, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    columns = ["data"] + list(args.methods)
-    fig, axes = plt.subplots(len(args.densities), len(columns),
-                             figsize=(1.7 * len(columns), 1.7 * len(args.densities)), squeeze=False)
     box = [[-4, 4], [-4, 4]]
-    for row, name in enumerate(args.densities):
-        data = gray_decode(gray_encode(toy_density_samples(name, args.num_eval, seed=args.seed + 1)))
-        axes[row, 0].hist2d(data[:, 0].numpy(), data[:, 1].numpy(), bins=80, range=box, cmap="viridis")
-        for column, method in enumerate(args.methods, start=1):
-            points = decoded[(name, method)]
-            axes[row, column].hist2d(points[:, 0].numpy(), points[:, 1].numpy(), bins=80, range=box, cmap="viridis")
-        axes[row, 0].set_ylabel(name, fontsize=7)
-    for column, title in enumerate(columns):
-        axes[0, column].set_title(title, fontsize=7)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+    def draw(ax, name: str, column: str) -> None:
+        if column == "data":
+            points = gray_decode(gray_encode(toy_density_samples(name, args.num_eval, seed=args.seed + 1)))
+        else:
+            points = decoded[(name, column)]
+        ax.hist2d(points[:, 0].numpy(), points[:, 1].numpy(), bins=80, range=box, cmap="viridis")
+
+    density_grid(args.densities, ["data", *args.methods], draw, path, cell=1.7)
 
 
 def main(argv=None):
