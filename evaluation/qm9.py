@@ -12,6 +12,8 @@ Short run (what the recorded report holds unless it says otherwise):
 
     python evaluation/qm9.py --minutes 10 --num-samples 1000
 
+``--checkpoint RUN_DIR`` samples and evaluates a model trained by an earlier run of this script
+(its training record is read from ``RUN_DIR/qm9_training.json``) instead of training one;
 ``--report-only`` rewrites ``evaluation/qm9.md`` from an existing JSON.
 """
 
@@ -56,12 +58,18 @@ def run(args: argparse.Namespace) -> dict:
                          sampler_steps=args.steps, step_size=args.step_size)
     train_options = dict(max_minutes=args.minutes, max_steps=None, batch_size=args.batch_size, lr=args.lr,
                          seed=args.seed, progress=False, checkpoint_every=500)
-    run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix="edgraph-qm9-"))
-    train = load_molecule_tensors("qm9", "train")
-    model = MoleculeEBM(**model_options)
-    start = time.perf_counter()
-    model.fit(train, run_dir=run_dir, **train_options)
-    train_seconds = time.perf_counter() - start
+    if args.checkpoint:
+        model = MoleculeEBM.load(args.checkpoint)
+        training = json.loads((Path(args.checkpoint) / "qm9_training.json").read_text())
+        model.config.sampler, model.config.sampler_steps, model.config.step_size = args.sampler, args.steps, args.step_size
+    else:
+        run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix="edgraph-qm9-"))
+        model = MoleculeEBM(**model_options)
+        start = time.perf_counter()
+        model.fit(load_molecule_tensors("qm9", "train"), run_dir=run_dir, **train_options)
+        training = {**train_options, "steps": model.steps_trained, "seconds": round(time.perf_counter() - start, 1),
+                    "threads": args.threads}
+        atomic_write(run_dir / "qm9_training.json", json.dumps(training, indent=2))
 
     start = time.perf_counter()
     dense = model.sample_dense(args.num_samples, seed=args.sample_seed)
@@ -80,10 +88,9 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "dataset": "qm9 (GDSS split: train 120,803, test 13,082)",
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "short_run": args.minutes < FULL["minutes"] or args.num_samples < FULL["num_samples"],
+        "short_run": training["max_minutes"] < FULL["minutes"] or args.num_samples < FULL["num_samples"],
         "model": {**model.metadata()["config"], "atom_types": list(model.config.atom_types)},
-        "training": {**train_options, "steps": model.steps_trained, "seconds": round(train_seconds, 1),
-                     "threads": args.threads},
+        "training": training,
         "sampling": {"num_samples": args.num_samples, "seed": args.sample_seed, "sampler": args.sampler,
                      "steps": args.steps, "step_size": args.step_size, "seconds": round(sample_seconds, 1)},
         "metric_seconds": round(metric_seconds, 1),
@@ -93,6 +100,7 @@ def run(args: argparse.Namespace) -> dict:
         "versions": {"edgraph": __version__, "python": platform.python_version(), "torch": torch.__version__,
                      "rdkit": _version("rdkit"), "fcd": _version("fcd"), "platform": platform.platform()},
         "samples_file": samples_file.name,
+        "note": args.note,
     }
 
 
@@ -143,6 +151,7 @@ def report(results: dict) -> str:
         "(an N or O with one extra bond becomes a cation); uniqueness, novelty (vs the train split), NSPDK "
         "MMD and FCD (vs the test split) are computed on the valid corrected molecules.",
         "",
+        *([results["note"], ""] if results.get("note") else []),
         "First 32 samples without correction (\"invalid\" = does not sanitize):",
         "",
         "![QM9 samples](results/qm9_samples.png)",
@@ -166,12 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eps-bonds", type=float, default=0.05)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--sampler", default="dmala", choices=["gibbs", "gwg", "dula", "dmala"])
-    parser.add_argument("--steps", type=int, default=400, help="sampler steps")
+    parser.add_argument("--sampler", default="gibbs", choices=["gibbs", "gwg", "dula", "dmala"])
+    parser.add_argument("--steps", type=int, default=1000, help="sampler steps")
     parser.add_argument("--step-size", type=float, default=0.25)
     parser.add_argument("--no-fcd", dest="fcd", action="store_false")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--run-dir", help="training run folder (default: a temporary folder)")
+    parser.add_argument("--checkpoint", help="evaluate the model of an earlier run folder instead of training")
+    parser.add_argument("--note", help="a remark recorded in the JSON and printed in the report")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "qm9.json")
     parser.add_argument("--report", type=Path, default=HERE / "qm9.md")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from --out")
