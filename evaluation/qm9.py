@@ -50,6 +50,14 @@ def _version(package: str) -> str | None:
         return None
 
 
+def _command(argv: list[str]) -> str:
+    """The command line of this run, without the ``--note`` text (recorded on its own)."""
+    words = [Path(argv[0]).name, *argv[1:]]
+    if "--note" in words:
+        del words[words.index("--note"):words.index("--note") + 2]
+    return " ".join(words)
+
+
 def run(args: argparse.Namespace) -> dict:
     """Train, sample and evaluate; return the results record."""
     torch.set_num_threads(args.threads)
@@ -87,7 +95,7 @@ def run(args: argparse.Namespace) -> dict:
     draw_molecules(smiles[:32], args.out.with_name(args.out.stem + "_samples.png"))
     return {
         "dataset": "qm9 (GDSS split: train 120,803, test 13,082)",
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": _command(sys.argv),
         "short_run": training["max_minutes"] < FULL["minutes"] or args.num_samples < FULL["num_samples"],
         "model": {**model.metadata()["config"], "atom_types": list(model.config.atom_types)},
         "training": training,
