@@ -147,34 +147,32 @@ def _sample(args: argparse.Namespace) -> None:
     if checkpoint_format(args.checkpoint) == MOLECULE_FORMAT:
         return _sample_molecules(args, device)
     model = GraphEBM.load(args.checkpoint)
+    graphs, provenance = _timed_sample(model, model.sample, args, device)
+    write_graphs_json(graphs, args.out, **provenance)
+    print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
+
+
+def _timed_sample(model: Any, sample: Any, args: argparse.Namespace, device: str) -> tuple[Any, dict]:
+    """Run ``sample`` with the command's options; return its result and what produced it."""
     start = time.perf_counter()
-    graphs = model.sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
-                          seed=args.seed, device=device)
-    seconds = time.perf_counter() - start
-    config = model.config
-    write_graphs_json(graphs, args.out, sampler=args.sampler or config.sampler,
-                      steps=args.steps if args.steps is not None else config.sampler_steps,
-                      seed=args.seed, seconds=round(seconds, 3))
-    print(f"sampled {len(graphs)} graphs in {seconds:.1f} s -> {args.out}")
+    result = sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
+                    seed=args.seed, device=device)
+    return result, {"sampler": args.sampler or model.config.sampler,
+                    "steps": args.steps if args.steps is not None else model.config.sampler_steps,
+                    "seed": args.seed, "seconds": round(time.perf_counter() - start, 3)}
 
 
 def _sample_molecules(args: argparse.Namespace, device: str) -> None:
     from edgraph.molecules import dense_to_smiles
 
     model = MoleculeEBM.load(args.checkpoint)
-    start = time.perf_counter()
-    dense = model.sample_dense(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
-                               seed=args.seed, device=device)
-    seconds = time.perf_counter() - start
-    config = model.config
-    smiles = dense_to_smiles(*dense, atom_types=config.atom_types)
-    corrected = dense_to_smiles(*dense, atom_types=config.atom_types, correct=True)
-    atomic_write(args.out, json.dumps({
-        "smiles": smiles, "smiles_corrected": corrected, "sampler": args.sampler or config.sampler,
-        "steps": args.steps if args.steps is not None else config.sampler_steps, "seed": args.seed,
-        "seconds": round(seconds, 3)}, indent=1))
+    dense, provenance = _timed_sample(model, model.sample_dense, args, device)
+    smiles = dense_to_smiles(*dense, atom_types=model.config.atom_types)
+    corrected = dense_to_smiles(*dense, atom_types=model.config.atom_types, correct=True)
+    atomic_write(args.out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))
     valid = sum(s is not None for s in smiles)
-    print(f"sampled {len(smiles)} molecules in {seconds:.1f} s ({valid} valid without correction) -> {args.out}")
+    print(f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) "
+          f"-> {args.out}")
 
 
 def _evaluate_molecules(args: argparse.Namespace) -> None:
