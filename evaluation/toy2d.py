@@ -40,6 +40,7 @@ from edgraph.objectives import energy_discrepancy, score_matching
 from edgraph.perturbations import Gaussian
 from edgraph.samplers import Langevin
 
+from budget import train_for_cpu_seconds  # noqa: E402  (same folder)
 from figures import density_grid  # noqa: E402  (same folder)
 from ising import _versions  # noqa: E402  (same folder; shared provenance record)
 
@@ -86,23 +87,12 @@ def train_density(name: str, method: str, args) -> tuple[dict, torch.Tensor]:
     train = toy_density_samples(name, args.num_train, seed=args.seed)
     test = toy_density_samples(name, args.num_test, seed=args.seed + 1)
     energy = MLPEnergy(2, hidden=args.hidden, layers=3, activation="silu")
-    optimiser = torch.optim.Adam(energy.parameters(), lr=args.lr)
-    loss_of = _loss_function(method, generator, args)
-    start, wall_start, steps = time.process_time(), time.perf_counter(), 0
-    while time.process_time() - start < args.seconds:
-        batch = train[torch.randint(0, len(train), (args.batch_size,), generator=generator)]
-        loss = loss_of(energy, batch)
-        optimiser.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(energy.parameters(), 10.0)
-        optimiser.step()
-        steps += 1
-    cpu = time.process_time() - start
+    spent = train_for_cpu_seconds(energy, _loss_function(method, generator, args), train, args.seconds,
+                                  args.batch_size, args.lr, generator, clip=10.0)
     log_density, log_z = grid_log_density(energy, args.resolution)
     with torch.no_grad():
         nll = (energy(test).double().mean() + log_z).item()
-    record = {"density": name, "method": method, "test_nll": nll, "parameter_updates": steps,
-              "cpu_seconds": cpu, "wall_seconds": time.perf_counter() - wall_start}
+    record = {"density": name, "method": method, "test_nll": nll, **spent}
     return record, (log_density - log_z).exp()
 
 

@@ -28,6 +28,7 @@ from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepanc
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import GWG, Gibbs
 
+from budget import train_for_cpu_seconds  # noqa: E402  (same folder)
 from figures import density_grid  # noqa: E402  (same folder)
 from ising import _versions  # noqa: E402  (same folder; shared provenance record)
 
@@ -66,28 +67,19 @@ def train_and_evaluate(name: str, method: str, args) -> tuple[dict, torch.Tensor
     train = gray_encode(toy_density_samples(name, args.num_train, seed=args.seed))
     test = gray_encode(toy_density_samples(name, args.num_eval, seed=args.seed + 1))
     energy = MLPEnergy(BITS, hidden=args.hidden, layers=3, activation="silu")
-    optimiser = torch.optim.Adam(energy.parameters(), lr=args.lr)
-    loss_of = _loss_function(method, generator, args)
-    start, wall_start, steps = time.process_time(), time.perf_counter(), 0
-    while time.process_time() - start < args.seconds:
-        batch = train[torch.randint(0, len(train), (args.batch_size,), generator=generator)]
-        loss = loss_of(energy, batch)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        steps += 1
-    train_cpu = time.process_time() - start
-    start_eval = time.process_time()
+    spent = train_for_cpu_seconds(energy, _loss_function(method, generator, args), train, args.seconds,
+                                  args.batch_size, args.lr, generator)
+    start_eval, wall_eval = time.process_time(), time.perf_counter()
     x0 = torch.randint(0, 2, (args.num_eval, BITS), generator=generator).float()
     samples = GWG().sample(energy, x0, args.eval_steps, generator=generator)
     record = {
         "density": name,
         "method": method,
         "mmd": hamming_mmd(samples, test),
-        "parameter_updates": steps,
-        "train_cpu_seconds": train_cpu,
+        "parameter_updates": spent["parameter_updates"],
+        "train_cpu_seconds": spent["cpu_seconds"],
         "eval_cpu_seconds": time.process_time() - start_eval,
-        "wall_seconds": time.perf_counter() - wall_start,
+        "wall_seconds": spent["wall_seconds"] + time.perf_counter() - wall_eval,
     }
     return record, gray_decode(samples)
 
