@@ -42,15 +42,6 @@ def test_bad_arguments():
         MLPEnergy(3)(torch.zeros(2, 4))
 
 
-@pytest.fixture
-def single_thread():
-    """Small models run fastest on one thread; on a shared machine more threads only contend."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_energy_discrepancy_fit_recovers_distribution(single_thread):
     """ED with Bernoulli flips on 4 bits: exp(-E)/Z close to the data distribution (TV < 0.05)."""
     g = torch.Generator().manual_seed(0)

@@ -135,17 +135,7 @@ def test_fcd_without_the_package_says_how_to_install_it(monkeypatch):
         molecule_metrics(["CCO", "CCN"], ["CC"], ["CCO", "CCN"], nspdk=False)
 
 
-@pytest.fixture
-def one_thread():
-    # ChemNet reads every SMILES padded to 350 characters; on a busy 2-core machine one
-    # thread runs it several times faster than two contended ones.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_fcd_of_a_set_to_itself_is_zero_and_grows_with_distance(qm9_sample, one_thread):
+def test_fcd_of_a_set_to_itself_is_zero_and_grows_with_distance(qm9_sample, single_thread):
     pytest.importorskip("fcd", reason="FCD needs the optional extra: pip install 'edgraph[molecules]'")
     sample = qm9_sample[:20]
     assert frechet_chemnet_distance(sample, list(reversed(sample)), device="cpu") == pytest.approx(0.0, abs=1e-4)

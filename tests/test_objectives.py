@@ -17,14 +17,7 @@ from edgraph.perturbations import BernoulliFlip, Gaussian, UniformCategorical
 from test_perturbations import all_binary_states, bernoulli_kernel
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tests run thousands of tiny tensor operations, which are several times faster
-    without OpenMP threads competing on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 class TabularEnergy(torch.nn.Module):

@@ -12,13 +12,7 @@ NUM_CHAINS = 2000
 NOISE_FLOOR_REPEATS = 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # tiny tensors: extra threads only add contention on a shared 2-core machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def random_ising(num_spins: int, scale: float, seed: int) -> IsingEnergy:
