@@ -52,7 +52,7 @@ def evaluate(model: GraphEBM, test: list, num: int, seeds: list[int], sampler_op
 def run(args: argparse.Namespace) -> dict:
     info = dataset_info(args.dataset)
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
-    model_options = json.loads(args.model_options)
+    model_options, train_options = json.loads(args.model_options), json.loads(args.train_options)
     sampler_options = {k: v for k, v in (("sampler", args.sampler), ("steps", args.steps),
                                          ("step_size", args.step_size)) if v is not None}
     results = []
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> dict:
         model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=args.max_steps, seed=train_seed,
                   objective=args.objective, cd_sampler=args.cd_sampler, cd_steps=args.cd_steps,
                   cd_energy_penalty=args.cd_energy_penalty,
-                  val_every=args.val_every, reference=test, progress=False)
+                  val_every=args.val_every, reference=test, progress=False, **train_options)
         train_seconds = time.perf_counter() - start
         results.append({
             "train_seed": train_seed, "train_seconds": train_seconds, "steps": model.steps_trained,
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> dict:
                   for n in (args.num, len(test))} for p in PROTOCOLS}
     return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
             "max_steps": args.max_steps,
-            "model_options": model_options, "sampler_options": sampler_options,
+            "model_options": model_options, "train_options": train_options, "sampler_options": sampler_options,
             "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps, "energy_penalty": args.cd_energy_penalty}
             if args.objective == "pcd" else None,
             "train_seeds": args.train_seeds, "sample_seeds": args.sample_seeds, "results": results,
@@ -119,6 +119,35 @@ def table(paths: list[str]) -> str:
                 lines.append(f"| {report['dataset']} | real-vs-real floor | | | {num} | | "
                              + " | ".join(floor_cells) + " |")
         lines.append("")
+    return "\n".join(lines)
+
+
+def variant(report: dict) -> str:
+    """What sets a result file apart from the defaults: objective, model, training and sampler options."""
+    parts = [report["objective"].upper()]
+    if report["cd"]:
+        parts.append(f"{report['cd']['sampler']} k={report['cd']['steps']} penalty={report['cd']['energy_penalty']}")
+    for key in ("model_options", "train_options", "sampler_options"):
+        parts += [f"{k}={v}" for k, v in report.get(key, {}).items()]
+    return " ".join(parts)
+
+
+def ablation_table(paths: list[str]) -> str:
+    """One row per result file: the variant, its budget and its gdss MMD at the large sample size,
+    each statistic also as a multiple of the real-vs-real floor."""
+    lines = ["| dataset | variant | train (s) | steps | sampling (s) | degree | clustering | orbit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        ours = summarise(report, "large", "gdss")
+        num = report["results"][0]["large"]["num_generated"]
+        floor = report["floors"]["gdss"][str(num)]
+        train_s = statistics.fmean(r["train_seconds"] for r in report["results"])
+        steps = statistics.fmean(r["steps"] for r in report["results"])
+        sample_s = statistics.fmean(r["sample_seconds"] for res in report["results"] for r in res["large"]["runs"])
+        cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
+        lines.append(f"| {report['dataset']} | {variant(report)} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -175,6 +204,7 @@ def figures(paths: list[str], out_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", nargs="+", help="print Markdown tables of these result files")
+    parser.add_argument("--ablation", nargs="+", help="print one compact row per result file (1,024 samples, gdss)")
     parser.add_argument("--figures", nargs="+", help="write figures of these result files")
     parser.add_argument("--dataset", default="ego_small")
     parser.add_argument("--minutes", type=float, default=3.0, help="training wall-clock budget")
@@ -190,12 +220,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--step-size", type=float)
     parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
+    parser.add_argument("--train-options", default="{}", help="JSON of further TrainConfig options (ema_decay, ...)")
     parser.add_argument("--val-every", type=int, default=0, help="log validation MMD every N steps")
     parser.add_argument("--run-root", default="runs/evaluation")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.table:
         print(table(args.table))
+        return
+    if args.ablation:
+        print(ablation_table(args.ablation))
         return
     if args.figures:
         figures(args.figures, Path(args.figures[0]).parent)

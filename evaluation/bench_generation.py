@@ -1,0 +1,74 @@
+"""Benchmark: wall time to generate 1,024 graphs from a trained GraphEBM, and the MMD they reach.
+
+Issue 7's speed target: 1,024 ego_small graphs in at most 10 s on 2 CPU cores. For each sampler
+setting, one untimed warm-up call (64 graphs), then ``--repeats`` timed calls of ``--num`` graphs
+(sampling seeds 0, 1, ...): wall and process CPU seconds, and the gdss MMD of each call's graphs
+against the test split (computed outside the timing).
+
+    python evaluation/bench_generation.py --checkpoint RUN_DIR [--dataset ego_small] [--threads 2]
+
+Run it on an otherwise idle machine: wall time is what the target is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from edgraph import GraphEBM, __version__
+from edgraph.datasets import load_graphs
+from edgraph.metrics import graph_mmd
+
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_generation.json"
+SETTINGS = [("gwg", 500, None), ("gwg", 300, None), ("gwg", 200, None),
+            ("dmala", 300, 0.5), ("dmala", 200, 0.5), ("dmala", 100, 0.25)]
+
+
+def measure(model: GraphEBM, test: list, sampler: str, steps: int, step_size: float | None,
+            num: int, repeats: int) -> dict:
+    """Wall / CPU seconds and gdss MMD over ``repeats`` sampling seeds of one sampler setting."""
+    model.sample(64, sampler=sampler, steps=steps, step_size=step_size, seed=12345)  # warm-up
+    runs = []
+    for seed in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        graphs = model.sample(num, sampler=sampler, steps=steps, step_size=step_size, seed=seed)
+        runs.append({"seed": seed, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
+                     "mmd": graph_mmd(graphs, test, ("degree", "clustering", "orbit"))})
+    return {"sampler": sampler, "steps": steps, "step_size": step_size, "num": num,
+            "wall_s": statistics.fmean(r["wall_s"] for r in runs),
+            "cpu_s": statistics.fmean(r["cpu_s"] for r in runs),
+            "mmd": {s: statistics.fmean(r["mmd"][s] for r in runs) for s in runs[0]["mmd"]}, "runs": runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", required=True, help="run directory or model.pt of a trained GraphEBM")
+    parser.add_argument("--dataset", default="ego_small")
+    parser.add_argument("--num", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    model, test = GraphEBM.load(args.checkpoint), load_graphs(args.dataset, "test")
+    rows = []
+    for sampler, steps, step_size in SETTINGS:
+        rows.append(measure(model, test, sampler, steps, step_size, args.num, args.repeats))
+        print(json.dumps({k: v for k, v in rows[-1].items() if k != "runs"}), flush=True)
+    record = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "threads": args.threads,
+              "cpu_count": os.cpu_count(), "load_average_at_end": os.getloadavg(), "results": rows,
+              "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2))
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
