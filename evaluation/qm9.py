@@ -14,7 +14,8 @@ Short run (what the recorded report holds unless it says otherwise):
 
 ``--checkpoint RUN_DIR`` samples and evaluates a model trained by an earlier run of this script
 (its training record is read from ``RUN_DIR/qm9_training.json``) instead of training one;
-``--report-only`` rewrites ``evaluation/qm9.md`` from an existing JSON.
+``--report-only`` rewrites ``evaluation/qm9.md`` from an existing JSON (with ``--note``, replacing
+the remark recorded in it).
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.report_only:
         results = json.loads(args.out.read_text())
+        if args.note is not None:  # a remark added after the run; the measured numbers stay as written
+            results["note"] = args.note
+            atomic_write(args.out, json.dumps(results, indent=2))
     else:
         results = run(args)
         atomic_write(args.out, json.dumps(results, indent=2))
