@@ -156,7 +156,7 @@ def _timed_sample(model: Any, sample: Any, args: argparse.Namespace, device: str
     """Run ``sample`` with the command's options; return its result and what produced it."""
     start = time.perf_counter()
     result = sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
-                    seed=args.seed, device=device)
+                    seed=args.seed, device=device, progress=args.progress)
     return result, {"sampler": args.sampler or model.config.sampler,
                     "steps": args.steps if args.steps is not None else model.config.sampler_steps,
                     "seed": args.seed, "seconds": round(time.perf_counter() - start, 3)}
@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--steps", type=int)
     sample.add_argument("--step-size", dest="step_size", type=float)
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     sample.set_defaults(run=_sample)
 
     evaluate = commands.add_parser("evaluate", help="MMD of generated graphs against a dataset split")

@@ -297,7 +297,8 @@ class GraphEBM(TrainedEnergy):
     @torch.no_grad()
     def _sample_with(self, energy: torch.nn.Module, num_graphs: int, sampler: str | None = None,
                      steps: int | None = None, step_size: float | None = None, seed: int | None = None,
-                     device: str | torch.device | None = None, buckets: int = 3) -> list[nx.Graph]:
+                     device: str | torch.device | None = None, buckets: int = 3,
+                     progress: bool = False) -> list[nx.Graph]:
         c = self.config
         device = torch.device(device) if device is not None else next(energy.parameters()).device
         generator = torch.Generator(device)
@@ -312,23 +313,25 @@ class GraphEBM(TrainedEnergy):
         for bucket in sizes.argsort().tensor_split(min(buckets, num_graphs)):
             pairs = sub_pairs(c.max_nodes, int(sizes[bucket].max())).to(device)
             moved = chain.sample(energy, x[bucket][:, pairs], steps if steps is not None else c.sampler_steps,
-                                 mask[bucket][:, pairs], generator=generator)
+                                 mask[bucket][:, pairs], generator=generator, progress=progress)
             x[bucket[:, None], pairs] = moved
         energy.train(was_training)
         return edges_to_graphs(x.cpu(), mask.cpu(), c.max_nodes)
 
     def sample(self, num_graphs: int, sampler: str | None = None, steps: int | None = None,
                step_size: float | None = None, seed: int | None = None,
-               device: str | torch.device | None = None, buckets: int = 3) -> list[nx.Graph]:
+               device: str | torch.device | None = None, buckets: int = 3,
+               progress: bool = False) -> list[nx.Graph]:
         """Generate ``num_graphs`` graphs (node counts drawn from the training distribution).
 
         ``sampler`` (``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``), ``steps`` and
         ``step_size`` default to the model's config; the same ``seed`` gives the same graphs.
         Chains run in ``buckets`` groups of similar node counts, each padded only to its largest
-        graph (the energy is the same; the work on padding shrinks).
+        graph (the energy is the same; the work on padding shrinks). ``progress=True`` shows a
+        progress bar over each bucket's steps.
         """
         return self._sample_with(self.sampling_energy, num_graphs, sampler, steps, step_size, seed, device,
-                                 buckets)
+                                 buckets, progress)
 
 
 def model_file(path: str | Path) -> Path:

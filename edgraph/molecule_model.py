@@ -288,11 +288,12 @@ class MoleculeEBM(TrainedEnergy):
     @torch.no_grad()
     def sample_dense(self, num: int, sampler: str | None = None, steps: int | None = None,
                      step_size: float | None = None, seed: int | None = None,
-                     device: str | torch.device | None = None) -> DenseMolecules:
+                     device: str | torch.device | None = None, progress: bool = False) -> DenseMolecules:
         """Generate ``num`` typed graphs ``(atoms, bonds, node_mask)`` (on the CPU).
 
         ``sampler`` (``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``), ``steps`` and
-        ``step_size`` default to the model's config; the same ``seed`` gives the same graphs.
+        ``step_size`` default to the model's config; the same ``seed`` gives the same graphs;
+        ``progress=True`` shows a progress bar over the steps.
         """
         c = self.config
         energy = self.sampling_energy
@@ -304,15 +305,16 @@ class MoleculeEBM(TrainedEnergy):
         was_training = energy.training
         energy.eval().to(device)
         z = chain.sample(JointEnergy(energy, len(c.atom_types)), z, steps if steps is not None else c.sampler_steps,
-                         mask, generator=generator)
+                         mask, generator=generator, progress=progress)
         energy.train(was_training)
         return tuple(t.cpu() for t in split_sites(z, mask, len(c.atom_types)))
 
     def sample(self, num: int, sampler: str | None = None, steps: int | None = None,
                step_size: float | None = None, seed: int | None = None,
-               device: str | torch.device | None = None, correct: bool = False) -> list[str | None]:
+               device: str | torch.device | None = None, correct: bool = False,
+               progress: bool = False) -> list[str | None]:
         """Generate ``num`` molecules as canonical SMILES, ``None`` where a generated graph does
         not sanitize; ``correct=True`` applies the valence correction (and keeps the largest
         fragment) first. Arguments as in :meth:`sample_dense`."""
-        atoms, bonds, node_mask = self.sample_dense(num, sampler, steps, step_size, seed, device)
+        atoms, bonds, node_mask = self.sample_dense(num, sampler, steps, step_size, seed, device, progress)
         return dense_to_smiles(atoms, bonds, node_mask, self.config.atom_types, correct=correct)

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> dict:
         atomic_write(run_dir / "qm9_training.json", json.dumps(training, indent=2))
 
     start = time.perf_counter()
-    dense = model.sample_dense(args.num_samples, seed=args.sample_seed)
+    dense = model.sample_dense(args.num_samples, seed=args.sample_seed, progress=True)
     sample_seconds = time.perf_counter() - start
     smiles = dense_to_smiles(*dense)
     corrected = dense_to_smiles(*dense, correct=True)

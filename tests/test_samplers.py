@@ -269,3 +269,17 @@ def test_bad_input_raises_clear_error(call, message):
 
 def _ising4(x):
     return random_ising(4, 0.3, seed=0)(x)
+
+
+@pytest.mark.parametrize("make_sampler", ALL_DISCRETE)
+def test_progress_bar_changes_nothing_but_stderr(make_sampler, capsys):
+    energy = random_ising(6, scale=0.5, seed=1)
+    x0 = random_binary((16, 6), torch.Generator().manual_seed(2))
+    runs = []
+    for progress in (False, True):
+        sampler = make_sampler()
+        x = sampler.sample(energy, x0, 12, generator=torch.Generator().manual_seed(3), progress=progress)
+        runs.append((x, sampler.acceptance_rate, capsys.readouterr().err))
+    (quiet, quiet_rate, quiet_err), (shown, shown_rate, shown_err) = runs
+    assert torch.equal(quiet, shown) and quiet_rate == shown_rate
+    assert quiet_err == "" and f"{type(sampler).__name__}:" in shown_err and "/12" in shown_err

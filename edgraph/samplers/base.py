@@ -8,9 +8,11 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor
+from tqdm.auto import tqdm
 
 from edgraph.energies.base import Energy, evaluate_energy
 
@@ -100,6 +102,7 @@ class Sampler(ABC):
         steps: int,
         mask: Tensor | None = None,
         generator: torch.Generator | None = None,
+        progress: bool = False,
     ) -> Tensor:
         r"""Run every chain of ``x0`` for ``steps`` steps and return the final states.
 
@@ -109,6 +112,7 @@ class Sampler(ABC):
             steps: number of MCMC steps (see each sampler for what one step does).
             mask: ``[B, D]``, 1 where an entry may change, 0 where it is frozen; passed to ``energy``.
             generator: source of randomness; the same seed gives the same chains.
+            progress: show a tqdm progress bar over the steps (on stderr).
 
         Returns:
             Tensor shaped like ``x0``.
@@ -120,7 +124,9 @@ class Sampler(ABC):
         self._check_state(x0)
         free = free_entries(mask, x0)
         with torch.no_grad():
-            x, acceptance = self._run(energy, x0.detach().clone(), int(steps), mask, free, generator)
+            step_range = tqdm(range(int(steps)), desc=type(self).__name__, unit="step", disable=not progress,
+                              leave=False)
+            x, acceptance = self._run(energy, x0.detach().clone(), step_range, mask, free, generator)
         self.acceptance_rate = acceptance
         return x
 
@@ -133,12 +139,13 @@ class Sampler(ABC):
         self,
         energy: Energy,
         x: Tensor,
-        steps: int,
+        steps: Iterable[int],
         mask: Tensor | None,
         free: Tensor,
         generator: torch.Generator | None,
     ) -> tuple[Tensor, float]:
-        """Run the chains; return the final states and the acceptance rate."""
+        """Run the chains for each step index in ``steps``; return the final states and the
+        acceptance rate."""
 
 
 class GradientMetropolisSampler(Sampler):
@@ -166,7 +173,8 @@ class GradientMetropolisSampler(Sampler):
     def _run(self, energy, x, steps, mask, free, generator):
         value, grad = energy_and_grad(energy, x, mask)
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
-        for _ in range(steps):
+        count = 0
+        for count, _ in enumerate(steps, start=1):
             proposal, log_forward = self._propose(x, grad, free, generator)
             value_new, grad_new = energy_and_grad(energy, proposal, mask)
             if not self.metropolis:
@@ -181,7 +189,7 @@ class GradientMetropolisSampler(Sampler):
             accepted += accept.double().mean()
         if not self.metropolis:
             return x, 1.0
-        return x, float(accepted) / steps if steps else float("nan")
+        return x, float(accepted) / count if count else float("nan")
 
 
 def _expand_like(flags: Tensor, x: Tensor) -> Tensor:

@@ -48,7 +48,7 @@ class Gibbs(Sampler):
         rows = torch.arange(batch, device=h.device)
         candidates_onehot = torch.eye(categories, dtype=h.dtype, device=h.device)
         repeated_mask = None if mask is None else mask.repeat(categories, *(1,) * (mask.dim() - 1))
-        for step in range(steps):
+        for step in steps:
             if self.scan == "random":
                 logits = torch.zeros(free.shape, dtype=h.dtype, device=h.device)
                 site = gumbel_argmax(logits.masked_fill(~free, -torch.inf), generator)
