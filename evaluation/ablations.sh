@@ -25,6 +25,7 @@ declare -A VARIANTS=(
   [pcd-gibbs]='--objective pcd --cd-sampler gibbs --cd-steps 10 --cd-energy-penalty 1.0'
   [pcd-gwg]='--objective pcd --cd-sampler gwg --cd-steps 10 --cd-energy-penalty 1.0'
   [pcd-dmala]='--objective pcd --cd-sampler dmala --cd-steps 10 --cd-energy-penalty 1.0'
+  [pcd-gwg-penalty0.1]='--objective pcd --cd-sampler gwg --cd-steps 10 --cd-energy-penalty 0.1'
 )
 names=("$@")
 [ ${#names[@]} -eq 0 ] && names=("${!VARIANTS[@]}")
