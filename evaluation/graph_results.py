@@ -102,8 +102,7 @@ def table(paths: list[str]) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for path in paths:
             report = json.loads(Path(path).read_text())
-            method = report["objective"].upper() + (f" ({report['cd']['sampler']}, k={report['cd']['steps']})"
-                                                    if report["cd"] else "")
+            method = variant(report)
             train_s = statistics.fmean(r["train_seconds"] for r in report["results"])
             steps = statistics.fmean(r["steps"] for r in report["results"])
             for setting in ("large", "test_size"):
