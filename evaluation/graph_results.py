@@ -93,6 +93,13 @@ def summarise(report: dict, setting: str, protocol: str) -> dict[str, dict[str, 
     return {s: mean_std([r[protocol][s] for r in runs]) for s in STATS}
 
 
+def budget(report: dict, setting: str) -> tuple[float, float, float]:
+    """Mean training seconds, training steps and sampling seconds (of ``setting``) over all runs."""
+    results = report["results"]
+    return (statistics.fmean(r["train_seconds"] for r in results), statistics.fmean(r["steps"] for r in results),
+            statistics.fmean(r["sample_seconds"] for res in results for r in res[setting]["runs"]))
+
+
 def table(paths: list[str]) -> str:
     """Markdown tables of result files: ours, with the floors at the same sample sizes."""
     lines = []
@@ -103,12 +110,9 @@ def table(paths: list[str]) -> str:
         for path in paths:
             report = json.loads(Path(path).read_text())
             method = variant(report)
-            train_s = statistics.fmean(r["train_seconds"] for r in report["results"])
-            steps = statistics.fmean(r["steps"] for r in report["results"])
             for setting in ("large", "test_size"):
                 num = report["results"][0][setting]["num_generated"]
-                sample_s = statistics.fmean(r["sample_seconds"] for res in report["results"]
-                                            for r in res[setting]["runs"])
+                train_s, steps, sample_s = budget(report, setting)
                 ours = summarise(report, setting, protocol)
                 floor = report["floors"][protocol][str(num)]
                 cells = [f"{ours[s]['mean']:.4f} ± {ours[s]['std']:.4f}" for s in STATS]
@@ -141,9 +145,7 @@ def ablation_table(paths: list[str]) -> str:
         ours = summarise(report, "large", "gdss")
         num = report["results"][0]["large"]["num_generated"]
         floor = report["floors"]["gdss"][str(num)]
-        train_s = statistics.fmean(r["train_seconds"] for r in report["results"])
-        steps = statistics.fmean(r["steps"] for r in report["results"])
-        sample_s = statistics.fmean(r["sample_seconds"] for res in report["results"] for r in res["large"]["runs"])
+        train_s, steps, sample_s = budget(report, "large")
         cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
         lines.append(f"| {report['dataset']} | {variant(report)} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
                      + " | ".join(cells) + " |")
