@@ -258,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--lr", type=float)
+    train.add_argument("--lr-schedule", dest="lr_schedule", choices=["cosine", "constant"],
+                       help="cosine decay to 0 over the budget (default) or a constant rate")
     train.add_argument("--ema-decay", dest="ema_decay", type=float)
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
     train.add_argument("--flips", type=float, help="flipped pairs per graph (replaces --eps)")

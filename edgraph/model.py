@@ -28,9 +28,8 @@ from edgraph.graphs import (
     adj_to_edges,
     edges_to_graphs,
     graphs_to_dense,
-    nodes_from_pairs,
     pair_mask,
-    sub_pairs,
+    size_buckets,
 )
 from edgraph.io import atomic_write
 from edgraph.samplers import DMALA, DULA, GWG, Gibbs
@@ -309,9 +308,7 @@ class GraphEBM(TrainedEnergy):
         energy.eval().to(device)
         # Chains sorted by node count run in buckets padded only to the bucket's largest graph:
         # the same target distribution, much less work on padding.
-        sizes = nodes_from_pairs(mask.sum(1))
-        for bucket in sizes.argsort().tensor_split(min(buckets, num_graphs)):
-            pairs = sub_pairs(c.max_nodes, int(sizes[bucket].max())).to(device)
+        for bucket, pairs in size_buckets(mask, c.max_nodes, buckets):
             moved = chain.sample(energy, x[bucket][:, pairs], steps if steps is not None else c.sampler_steps,
                                  mask[bucket][:, pairs], generator=generator, progress=progress)
             x[bucket[:, None], pairs] = moved

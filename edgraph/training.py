@@ -3,13 +3,15 @@ r"""Training of graph energies with Energy Discrepancy on PyTorch Lightning.
 One training step draws a batch of edge vectors :math:`x_i` with pair masks, and minimises the
 discrete ED estimator with Bernoulli edge flips on valid pairs only
 (:func:`edgraph.objectives.energy_discrepancy`): no MCMC inside the loop. Around it: AdamW,
-gradient clipping, an exponential moving average (EMA) of the weights for sampling, CSV logs,
+gradient clipping, a cosine learning-rate decay over the budget, an exponential moving average
+(EMA) of the weights for sampling, CSV logs,
 crash-safe checkpoints with resume, time/step budgets, CPU/CUDA and multi-process DDP.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +22,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import ModelCheckpoint, Timer
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import Tensor, nn
@@ -41,12 +43,15 @@ class TrainConfig:
     ``cd_steps`` steps of ``cd_sampler`` per update on ``cd_chains`` persistent chains
     (restarted with probability ``cd_reinit``), optionally with the energy-magnitude penalty
     ``cd_energy_penalty``: the baseline of the same energy and loop.
+    ``lr_schedule="cosine"`` decays the learning rate to 0 over the budget (:class:`CosineDecay`);
+    ``"constant"`` keeps ``lr``.
     """
 
     max_steps: int | None = 3000
     max_minutes: float | None = None
     batch_size: int = 32
     lr: float = 1e-3
+    lr_schedule: str = "cosine"
     weight_decay: float = 1e-4
     grad_clip: float = 5.0
     ema_decay: float = 0.99
@@ -69,6 +74,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.objective not in ("ed", "pcd"):
             raise ValueError(f"unknown objective {self.objective!r}; choose 'ed' or 'pcd'")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose 'constant' or 'cosine'")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -198,7 +205,7 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
         gradient_clip_val=config.grad_clip or None,
         logger=CSVLogger(save_dir=str(run_dir), name="logs"),  # a new version per (resumed) run
         log_every_n_steps=config.log_every,
-        callbacks=[checkpoints, *callbacks],
+        callbacks=[checkpoints, *([CosineDecay(config)] if config.lr_schedule == "cosine" else []), *callbacks],
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=config.progress,
         enable_model_summary=False,
@@ -207,6 +214,40 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
         deterministic=False,
         default_root_dir=str(run_dir),
     )
+
+
+class CosineDecay(pl.Callback):
+    r"""Cosine decay of the learning rate over the training budget (Loshchilov & Hutter, SGDR, 2017):
+
+    .. math::
+        \eta_t = \eta\,\tfrac12\big(1 + \cos(\pi f_t)\big),\qquad
+        f_t = \max\Big(\frac{t}{T_\text{steps}}, \frac{\text{elapsed}}{T_\text{time}}\Big)
+
+    with :math:`f_t` the fraction of the budget spent, in steps or in wall-clock time, whichever
+    is further along, so the rate reaches 0 when training stops. Under a time budget it follows
+    the clock and the schedule is no longer reproducible step by step. Measured on ego_small:
+    the constant rate leaves the sampled graphs' MMD wandering (degree 0.017–0.019 from step 1,500
+    to 3,000); the decay brings it to the real-vs-real floor (``evaluation/graph_results.md``).
+    The rate is logged as ``lr``.
+    """
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+
+    def fraction(self, trainer: pl.Trainer) -> float:
+        """The spent fraction :math:`f_t` of the budget, in [0, 1]."""
+        spent = trainer.global_step / self.config.max_steps if self.config.max_steps else 0.0
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        if self.config.max_minutes and timer is not None:
+            spent = max(spent, (timer.time_elapsed("train") or 0.0) / (60 * self.config.max_minutes))
+        return min(spent, 1.0)
+
+    def on_train_batch_start(self, trainer: pl.Trainer, module: pl.LightningModule, *args: Any) -> None:
+        lr = self.config.lr * 0.5 * (1 + math.cos(math.pi * self.fraction(trainer)))
+        for optimiser in trainer.optimizers:
+            for group in optimiser.param_groups:
+                group["lr"] = lr
+        module.log("lr", lr, on_step=True, on_epoch=False)
 
 
 class ValidationMMD(pl.Callback):

@@ -111,3 +111,21 @@ def test_energy_of_a_batch_padded_to_fewer_nodes_is_the_same():
     assert torch.allclose(energy(x, mask), energy(small_x, small_mask), atol=1e-6)
     with pytest.raises(ValueError, match="pairs of fewer nodes"):
         GraphEnergy(4)(torch.zeros(1, num_pairs(5)), torch.ones(1, num_pairs(5)))
+
+
+@pytest.mark.parametrize("buckets", [2, 3, 5, 40])
+def test_size_buckets_give_the_same_energies_and_gradients(buckets: int):
+    torch.manual_seed(0)
+    graphs = random_graphs(20) + [nx.empty_graph(1), nx.empty_graph(2)]  # 1 to 7 nodes, mixed order
+    x, mask = graphs_to_edges(graphs, N)
+    x.requires_grad_(True)
+    whole = GraphEnergy(N, hidden=16, layers=2, buckets=1)
+    split = GraphEnergy(N, hidden=16, layers=2, buckets=buckets)
+    split.load_state_dict(whole.state_dict())
+    e_whole, e_split = whole(x, mask), split(x, mask)
+    assert torch.allclose(e_whole, e_split, atol=1e-5)
+    (g_whole,), (g_split,) = torch.autograd.grad(e_whole.sum(), x), torch.autograd.grad(e_split.sum(), x)
+    assert torch.allclose(g_whole, g_split, atol=1e-5)
+    grads = torch.autograd.grad(split(x, mask).square().sum(), list(split.parameters()))
+    expected = torch.autograd.grad(whole(x, mask).square().sum(), list(whole.parameters()))
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(grads, expected))

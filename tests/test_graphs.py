@@ -19,6 +19,8 @@ from edgraph.graphs import (
     num_pairs,
     pair_mask,
     read_graphs_json,
+    size_buckets,
+    sub_pairs,
     to_pyg,
     write_graphs_json,
 )
@@ -81,6 +83,20 @@ def test_edges_to_adj_inverts_adj_to_edges_and_is_differentiable():
 def test_node_mask_recovered_from_pair_mask():
     node_mask = torch.arange(MAX_NODES)[None] < torch.arange(2, MAX_NODES + 1)[:, None]
     assert torch.equal(node_mask_from_pairs(pair_mask(node_mask), MAX_NODES), node_mask)
+
+
+@pytest.mark.parametrize("buckets", [1, 3, 100])
+def test_size_buckets_partition_the_batch_by_node_count(buckets: int):
+    graphs = random_graphs()
+    x, mask = graphs_to_edges(graphs, MAX_NODES)
+    sizes = nodes_from_pairs(mask.sum(1))
+    groups = size_buckets(mask, MAX_NODES, buckets)
+    rows = torch.cat([r for r, _ in groups])
+    assert len(groups) == min(buckets, len(graphs)) and sorted(rows.tolist()) == list(range(len(graphs)))
+    assert torch.equal(sizes[rows], sizes[rows].sort().values)  # groups in increasing size
+    for r, pairs in groups:
+        assert torch.equal(pairs, sub_pairs(MAX_NODES, int(sizes[r].max())))
+        assert torch.equal(x[r].sum(1), x[r][:, pairs].sum(1))  # trimming drops no edge
 
 
 def test_pyg_round_trip_and_batches():

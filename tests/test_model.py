@@ -1,10 +1,15 @@
+import math
+from datetime import timedelta
+from types import SimpleNamespace
+
 import networkx as nx
 import pytest
 import torch
+from lightning.pytorch.callbacks import Timer
 
 from edgraph import GraphEBM
 from edgraph.datasets import load_graphs
-from edgraph.training import metrics_files
+from edgraph.training import CosineDecay, TrainConfig, metrics_files
 
 TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
 FAST = dict(batch_size=16, progress=False, checkpoint_every=2, log_every=1)
@@ -68,6 +73,29 @@ def test_resume_continues_at_the_saved_step(graphs, tmp_path):
     assert len(logs) == 2  # the first session's log is kept; the resumed one starts where it stopped
     first_steps = [int(row.split(",")[-1]) for row in logs[1].read_text().splitlines()[1:]]
     assert min(first_steps) == 4
+
+
+def test_cosine_decay_brings_the_learning_rate_to_zero_over_the_step_budget(graphs, tmp_path):
+    GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=6, lr=2e-3, **FAST)
+    header, *rows = metrics_files(tmp_path)[0].read_text().splitlines()
+    lr, step = header.split(",").index("lr"), header.split(",").index("step")
+    logged = {int(r.split(",")[step]): float(r.split(",")[lr]) for r in rows if r.split(",")[lr]}
+    assert sorted(logged) == list(range(6))
+    for t, value in logged.items():
+        assert value == pytest.approx(2e-3 * 0.5 * (1 + math.cos(math.pi * t / 6)))
+    constant = tmp_path / "constant"
+    GraphEBM(18, **TINY).fit(graphs, run_dir=constant, max_steps=3, lr_schedule="constant", **FAST)
+    assert "lr" not in metrics_files(constant)[0].read_text().splitlines()[0].split(",")
+    with pytest.raises(ValueError, match="unknown lr_schedule"):
+        TrainConfig(lr_schedule="step")
+
+
+@pytest.mark.parametrize("max_steps, expected", [(100, 0.75), (12, 10 / 12), (None, 0.75)])
+def test_cosine_decay_follows_whichever_budget_is_further_along(max_steps, expected):
+    timer = Timer(duration=timedelta(minutes=2))
+    timer.time_elapsed = lambda stage="train": 90.0  # 3/4 of the two minutes
+    trainer = SimpleNamespace(global_step=10, callbacks=[timer])
+    assert CosineDecay(TrainConfig(max_steps=max_steps, max_minutes=2)).fraction(trainer) == pytest.approx(expected)
 
 
 def test_resume_refuses_another_model(graphs, tmp_path):

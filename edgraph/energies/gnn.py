@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import DenseGINConv, DenseGraphConv
 
-from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs
+from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs, size_buckets
 
 NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
 CONVOLUTIONS = {"gin", "graphconv"}
@@ -102,6 +102,10 @@ class GraphEnergy(nn.Module):
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
         conv: ``"gin"`` (DenseGINConv) or ``"graphconv"`` (DenseGraphConv).
+        buckets: a batch is split into this many groups of similar node counts, each padded
+            only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
+            the same for any value; on ego_small's mix of sizes 3 makes an ED training step
+            ~2.7x cheaper than 1 (``evaluation/bench_training.py``).
 
     >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
     >>> x, mask = torch.ones(3, 6), torch.ones(3, 6)
@@ -110,13 +114,15 @@ class GraphEnergy(nn.Module):
     """
 
     def __init__(self, max_nodes: int, hidden: int = 64, layers: int = 4,
-                 features: Sequence[str] = ("degree", "triangles", "size"), conv: str = "gin") -> None:
+                 features: Sequence[str] = ("degree", "triangles", "size"), conv: str = "gin",
+                 buckets: int = 3) -> None:
         super().__init__()
         if conv not in CONVOLUTIONS:
             raise ValueError(f"unknown convolution {conv!r}; choose from {sorted(CONVOLUTIONS)}")
         structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
         self.max_nodes = max_nodes
         self.features = tuple(features)
+        self.buckets = buckets
         self.embed = nn.Linear(len(self.features) + 1, hidden)
         self.convs = nn.ModuleList(
             DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) if conv == "gin"
@@ -130,6 +136,14 @@ class GraphEnergy(nn.Module):
             raise ValueError(f"edge vectors have {x.shape[-1]} entries; this energy expects "
                              f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
                              "of fewer nodes")
+        groups = size_buckets(mask, padded, self.buckets) if mask.shape == x.shape else []
+        if len(groups) <= 1 or len(groups[0][1]) == x.shape[-1]:  # nothing to trim
+            return self._padded_energy(x, mask)
+        energies = torch.cat([self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs]) for rows, pairs in groups])
+        return energies[torch.cat([rows for rows, _ in groups]).argsort()]
+
+    def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
+        padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
         feats = structural_features(adj, node_mask, self.features, self.max_nodes)
