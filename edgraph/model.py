@@ -58,12 +58,14 @@ class ModelConfig:
     layers: int = 4
     features: tuple[str, ...] = ("degree", "triangles", "size")
     conv: str = "gin"
-    eps: float = 0.1
-    flips: float | None = 1.5  # measured on ego_small: 1.5 and 3 beat a fixed eps of 0.1 (evaluation/exploration/README.md)
+    # Measured on ego_small over 3 x 3 seeds (evaluation/graph_results.md): a fixed eps of 0.2 beats
+    # ~1.5 flips per graph on all three MMDs, and GWG 200 steps samples as well as 500 in 2/5 the time.
+    eps: float = 0.2
+    flips: float | None = None
     num_negatives: int = 32
     w: float = 1.0
     sampler: str = "gwg"
-    sampler_steps: int = 500
+    sampler_steps: int = 200
     step_size: float = 0.25
 
     def __post_init__(self) -> None:
