@@ -4,6 +4,8 @@
 # command of one row of the ablation table in graph_results.md. Usage, with the project's virtualenv active:
 # bash evaluation/ablations.sh [NAME ...]
 # (no names: all variants). Rows: python evaluation/graph_results.py --ablation evaluation/results/ablations/*.json
+# The recorded rows (evaluation/results/ablations/) were run at commit 25e854c, whose defaults were 1.5 flips
+# per graph, GWG 500 steps and a constant learning rate; `git checkout 25e854c` first to reproduce them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=1

@@ -17,8 +17,10 @@ import csv
 import json
 import platform
 import statistics
+import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> dict:
     floors = {p: {str(n): reference_floor(train, test, n, range(5), protocol=p, stats=STATS)
                   for n in (args.num, len(test))} for p in PROTOCOLS}
     return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
-            "max_steps": args.max_steps,
+            "max_steps": args.max_steps, "model_config": asdict(model.config), "git_commit": git_commit(),
             "model_options": model_options, "train_options": train_options, "sampler_options": sampler_options,
             "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps, "energy_penalty": args.cd_energy_penalty}
             if args.objective == "pcd" else None,
@@ -85,6 +87,15 @@ def run(args: argparse.Namespace) -> dict:
             "floors": floors, "versions": {"edgraph": __version__, "torch": torch.__version__,
                                            "python": platform.python_version()},
             "threads": torch.get_num_threads(), "command": " ".join(sys.argv)}
+
+
+def git_commit() -> str | None:
+    """The commit of the working tree that produced a result (``None`` outside a git checkout)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
 
 
 def summarise(report: dict, setting: str, protocol: str) -> dict[str, dict[str, float]]:
@@ -109,7 +120,7 @@ def table(paths: list[str]) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for path in paths:
             report = json.loads(Path(path).read_text())
-            method = variant(report)
+            method = label(path, report)
             for setting in ("large", "test_size"):
                 num = report["results"][0][setting]["num_generated"]
                 train_s, steps, sample_s = budget(report, setting)
@@ -130,16 +141,23 @@ def variant(report: dict) -> str:
     parts = [report["objective"].upper()]
     if report["cd"]:
         parts.append(f"{report['cd']['sampler']} k={report['cd']['steps']} penalty={report['cd']['energy_penalty']}")
+    if report.get("max_steps"):
+        parts.append(f"max_steps={report['max_steps']}")
     for key in ("model_options", "train_options", "sampler_options"):
         parts += [f"{k}={v}" for k, v in report.get(key, {}).items()]
     return " ".join(parts)
 
 
+def label(path: str, report: dict) -> str:
+    """A table row's method: its variant and the result file it comes from."""
+    return f"{variant(report)} (`{Path(path).stem}`)"
+
+
 def ablation_table(paths: list[str]) -> str:
     """One row per result file: the variant, its budget and its gdss MMD at the large sample size,
     each statistic also as a multiple of the real-vs-real floor."""
-    lines = ["| dataset | variant | train (s) | steps | sampling (s) | degree | clustering | orbit |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) | degree | clustering | orbit |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for path in paths:
         report = json.loads(Path(path).read_text())
         ours = summarise(report, "large", "gdss")
@@ -147,7 +165,8 @@ def ablation_table(paths: list[str]) -> str:
         floor = report["floors"]["gdss"][str(num)]
         train_s, steps, sample_s = budget(report, "large")
         cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
-        lines.append(f"| {report['dataset']} | {variant(report)} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
+        seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
+        lines.append(f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> dict:
                          eps_atoms=args.eps_atoms, eps_bonds=args.eps_bonds, sampler=args.sampler,
                          sampler_steps=args.steps, step_size=args.step_size)
     train_options = dict(max_minutes=args.minutes, max_steps=None, batch_size=args.batch_size, lr=args.lr,
-                         seed=args.seed, progress=False, checkpoint_every=500)
+                         lr_schedule=args.lr_schedule, seed=args.seed, progress=False, checkpoint_every=500)
     if args.checkpoint:
         model = MoleculeEBM.load(args.checkpoint)
         training = json.loads((Path(args.checkpoint) / "qm9_training.json").read_text())
@@ -184,6 +184,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eps-bonds", type=float, default=0.05)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
+                        help="the recorded run predates the cosine schedule: constant reproduces it")
     parser.add_argument("--sampler", default="gibbs", choices=["gibbs", "gwg", "dula", "dmala"])
     parser.add_argument("--steps", type=int, default=1000, help="sampler steps")
     parser.add_argument("--step-size", type=float, default=0.25)
