@@ -323,12 +323,22 @@ def read_graphs_json(path: str | os.PathLike) -> list[nx.Graph]:
         payload = json.loads(Path(path).read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("graphs"), list):
-        raise ValueError(f"{path}: expected an object with a 'graphs' list")
     try:
-        return [_graph_from_record(r, i) for i, r in enumerate(payload["graphs"])]
+        return graphs_from_json(payload)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+
+
+def graphs_from_json(payload: object) -> list[nx.Graph]:
+    """Graphs from an interchange-format record ``{"graphs": [{"num_nodes", "edges"}]}``, the
+    inverse of :func:`graphs_to_json`; ``ValueError`` names the malformed graph and edge.
+
+    >>> [sorted(g.edges) for g in graphs_from_json({"graphs": [{"num_nodes": 3, "edges": [[0, 2]]}]})]
+    [[(0, 2)]]
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("graphs"), list):
+        raise ValueError("expected an object with a 'graphs' list")
+    return [_graph_from_record(r, i) for i, r in enumerate(payload["graphs"])]
 
 
 def graphs_to_json(graphs: Sequence[GraphLike]) -> dict:

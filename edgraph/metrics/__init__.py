@@ -2,7 +2,8 @@
 
 The public entry points are :func:`graph_mmd` (published ``"gdss"`` and ``"gran"`` protocols),
 :func:`reference_floor` (the real-vs-real value a perfect generator would score) and
-:func:`orbit_counts` (ORCA-order node-orbit counts of one graph).
+:func:`orbit_counts` (ORCA-order node-orbit counts of one graph), :func:`graph_novelty` and
+:func:`graph_uniqueness` (up to isomorphism).
 """
 
 from edgraph.metrics.kernels import emd_distance, euclidean_distance, gaussian, mmd2, total_variation
@@ -24,6 +25,7 @@ from edgraph.metrics.molecules import (
     uniqueness,
     validity,
 )
+from edgraph.metrics.novelty import graph_novelty, graph_uniqueness
 from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
 from edgraph.metrics.statistics import (
     clustering_coefficients,
@@ -54,7 +56,9 @@ __all__ = [
     "euclidean_distance",
     "gaussian",
     "graph_mmd",
+    "graph_novelty",
     "graph_statistics",
+    "graph_uniqueness",
     "histogram",
     "mmd2",
     "normalized_laplacian_spectrum",

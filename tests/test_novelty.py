@@ -1,0 +1,44 @@
+"""Uniqueness and novelty up to isomorphism, against brute force over all labelled 4-node graphs."""
+
+import itertools
+
+import networkx as nx
+import pytest
+
+from edgraph.graphs import to_pyg
+from edgraph.metrics import graph_novelty, graph_uniqueness
+
+
+def all_labelled_graphs(n: int) -> list[nx.Graph]:
+    pairs = list(itertools.combinations(range(n), 2))
+    graphs = []
+    for bits in range(2 ** len(pairs)):
+        graph = nx.empty_graph(n)
+        graph.add_edges_from(p for i, p in enumerate(pairs) if bits >> i & 1)
+        graphs.append(graph)
+    return graphs
+
+
+def test_labelled_four_node_graphs_fall_into_eleven_classes():
+    graphs = all_labelled_graphs(4)
+    assert len(graphs) == 64
+    assert graph_uniqueness(graphs) == pytest.approx(11 / 64)  # the 11 unlabelled graphs on 4 nodes
+    connected = [g for g in graphs if nx.is_connected(g)]
+    assert graph_novelty(graphs, connected) == pytest.approx(sum(not nx.is_connected(g) for g in graphs) / 64)
+    assert graph_novelty(graphs, graphs[::-1]) == 0.0
+
+
+def test_graphs_sharing_invariants_are_told_apart():
+    prism, k33 = nx.circular_ladder_graph(3), nx.complete_bipartite_graph(3, 3)  # both 3-regular on 6 nodes
+    assert sorted(d for _, d in prism.degree()) == sorted(d for _, d in k33.degree())
+    assert graph_uniqueness([prism, k33]) == 1.0
+    assert graph_novelty([prism], [k33]) == 1.0
+    relabelled = nx.relabel_nodes(prism, {v: (v * 5) % 6 for v in prism})
+    assert graph_novelty([relabelled, to_pyg(k33)], [k33, prism]) == 0.0
+
+
+def test_empty_inputs_are_refused():
+    with pytest.raises(ValueError, match="uniqueness"):
+        graph_uniqueness([])
+    with pytest.raises(ValueError, match="novelty"):
+        graph_novelty([], [nx.path_graph(2)])
