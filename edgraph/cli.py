@@ -1,7 +1,7 @@
 """The ``edgraph`` command: ``train``, ``sample``, ``evaluate`` and ``datasets``.
 
     edgraph train --dataset ego_small --out RUN_DIR [--max-minutes M] [--device cpu|cuda] [--resume]
-    edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K]
+    edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K] [--init data]
     edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
 
 Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.molecule_model.MoleculeEBM`;
@@ -26,7 +26,7 @@ import yaml
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
 from edgraph.graphs import read_graphs_json, write_graphs_json
 from edgraph.io import atomic_write
-from edgraph.model import SAMPLERS, GraphEBM, ModelConfig, checkpoint_format
+from edgraph.model import INITS, SAMPLERS, GraphEBM, ModelConfig, checkpoint_format
 from edgraph.molecule_model import FORMAT as MOLECULE_FORMAT
 from edgraph.molecule_model import MoleculeConfig, MoleculeEBM
 from edgraph.training import TrainConfig, metrics_files
@@ -147,24 +147,26 @@ def _sample(args: argparse.Namespace) -> None:
     if checkpoint_format(args.checkpoint) == MOLECULE_FORMAT:
         return _sample_molecules(args, device)
     model = GraphEBM.load(args.checkpoint)
-    graphs, provenance = _timed_sample(model, model.sample, args, device)
+    graphs, provenance = _timed_sample(model, model.sample, args, device, init=args.init)
     write_graphs_json(graphs, args.out, **provenance)
     print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
 
 
-def _timed_sample(model: Any, sample: Any, args: argparse.Namespace, device: str) -> tuple[Any, dict]:
-    """Run ``sample`` with the command's options; return its result and what produced it."""
+def _timed_sample(model: Any, sample: Any, args: argparse.Namespace, device: str, **options: Any) -> tuple[Any, dict]:
+    """Run ``sample`` with the command's options (and ``options``); return its result and what produced it."""
     start = time.perf_counter()
     result = sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
-                    seed=args.seed, device=device, progress=args.progress)
+                    seed=args.seed, device=device, progress=args.progress, **options)
     return result, {"sampler": args.sampler or model.config.sampler,
                     "steps": args.steps if args.steps is not None else model.config.sampler_steps,
-                    "seed": args.seed, "seconds": round(time.perf_counter() - start, 3)}
+                    "seed": args.seed, **options, "seconds": round(time.perf_counter() - start, 3)}
 
 
 def _sample_molecules(args: argparse.Namespace, device: str) -> None:
     from edgraph.molecules import dense_to_smiles
 
+    if args.init != "noise":
+        raise ValueError(f"--init {args.init} is for graph models; molecule chains start from noise")
     model = MoleculeEBM.load(args.checkpoint)
     dense, provenance = _timed_sample(model, model.sample_dense, args, device)
     smiles = dense_to_smiles(*dense, atom_types=model.config.atom_types)
@@ -204,7 +206,7 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from edgraph.metrics import graph_mmd, reference_floor
+    from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 
     if args.dataset in MOLECULE_DATASETS:
         return _evaluate_molecules(args)
@@ -213,7 +215,9 @@ def _evaluate(args: argparse.Namespace) -> None:
     reference = load_graphs(args.dataset, args.split, args.root)
     stats = tuple(args.stats.split(","))
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
-    floor = reference_floor(load_graphs(args.dataset, "train", args.root), reference, len(generated),
+    training = load_graphs(args.dataset, "train", args.root)
+    diversity = {"uniqueness": graph_uniqueness(generated), "novelty": graph_novelty(generated, training)}
+    floor = reference_floor(training, reference, len(generated),
                             seeds=range(args.floor_seeds), protocol=args.protocol, stats=stats) \
         if args.floor_seeds > 0 else None
     print(f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} "
@@ -224,9 +228,11 @@ def _evaluate(args: argparse.Namespace) -> None:
         if floor:
             line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
         print(line)
+    print(f"unique {diversity['uniqueness']:.3f}, novel (not isomorphic to a {args.dataset} training graph) "
+          f"{diversity['novelty']:.3f}")
     report = {"samples": str(args.samples), "dataset": args.dataset, "split": args.split,
               "protocol": args.protocol, "num_generated": len(generated), "num_reference": len(reference),
-              "mmd": result, "floor": floor}
+              "mmd": result, "floor": floor, **diversity}
     out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
     atomic_write(out, json.dumps(report, indent=2))
     print(f"-> {out}")
@@ -290,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--sampler", choices=SAMPLERS)
     sample.add_argument("--steps", type=int)
     sample.add_argument("--step-size", dest="step_size", type=float)
+    sample.add_argument("--init", choices=INITS, default="noise",
+                        help="chain starts: Bernoulli noise at the training edge density, or training graphs")
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     sample.set_defaults(run=_sample)

@@ -39,7 +39,15 @@ def test_train_sample_evaluate(tmp_path, capsys):
     report = json.loads(samples.with_suffix(".metrics.json").read_text())
     assert set(report["mmd"]) == {"degree", "clustering", "orbit", "spectral"}
     assert all(v >= 0 for v in report["mmd"].values()) and report["num_generated"] == 40
+    assert 0 < report["uniqueness"] <= 1 and 0 <= report["novelty"] <= 1
     assert "real floor" in capsys.readouterr().out
+
+    copies = tmp_path / "copies.json"
+    assert main(["sample", "--checkpoint", str(run), "--num", "20", "--out", str(copies), "--steps", "0",
+                 "--init", "data"]) == 0
+    assert json.loads(copies.read_text())["init"] == "data"
+    assert main(["evaluate", "--samples", str(copies), "--dataset", "ego_small", "--floor-seeds", "0"]) == 0
+    assert json.loads(copies.with_suffix(".metrics.json").read_text())["novelty"] == 0.0
 
 
 def test_existing_run_is_not_overwritten(tmp_path, capsys):

@@ -65,6 +65,34 @@ def test_save_load_round_trip_gives_identical_samples(fitted, tmp_path):
                [sorted(g.edges) for g in model.sample(16, steps=5, seed=1)]
 
 
+def test_data_init_starts_chains_at_training_graphs(fitted, graphs, tmp_path):
+    model, _ = fitted
+    copies = model.sample(64, steps=0, seed=2, init="data")
+    assert all(any(nx.is_isomorphic(g, t) for t in graphs) for g in copies)
+    assert len({tuple(sorted(g.edges)) for g in copies}) > 10  # drawn across the training set
+    model.save(tmp_path / "copy.pt")
+    loaded = GraphEBM.load(tmp_path / "copy.pt")
+    assert [sorted(g.edges) for g in loaded.sample(16, steps=3, seed=1, init="data")] == \
+           [sorted(g.edges) for g in model.sample(16, steps=3, seed=1, init="data")]
+    moved = model.sample(64, steps=20, seed=2, init="data")
+    assert [g.number_of_nodes() for g in moved] == [g.number_of_nodes() for g in copies]
+    assert sum(sorted(a.edges) != sorted(b.edges) for a, b in zip(moved, copies)) > 0
+    with pytest.raises(ValueError, match="unknown init 'train'"):
+        model.sample(4, init="train")
+
+
+def test_data_init_needs_the_training_graphs(fitted, tmp_path):
+    model, _ = fitted
+    model.save(tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=False)
+    del payload["training_graphs"]  # as saved before the graphs were kept
+    torch.save(payload, tmp_path / "old.pt")
+    old = GraphEBM.load(tmp_path / "old.pt")
+    assert len(old.sample(4, steps=2, seed=0)) == 4
+    with pytest.raises(RuntimeError, match="no training graphs"):
+        old.sample(4, init="data")
+
+
 def test_resume_continues_at_the_saved_step(graphs, tmp_path):
     GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=4, **FAST)
     resumed = GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, resume=True, max_steps=7, **FAST)
