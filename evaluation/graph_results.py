@@ -27,7 +27,7 @@ import torch
 
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
-from edgraph.metrics import graph_mmd, reference_floor
+from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -38,8 +38,9 @@ def mean_std(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-def evaluate(model: GraphEBM, test: list, num: int, seeds: list[int], sampler_options: dict) -> dict:
-    """MMD of ``num`` sampled graphs per seed, both protocols, plus sampling wall time."""
+def evaluate(model: GraphEBM, train: list, test: list, num: int, seeds: list[int], sampler_options: dict) -> dict:
+    """MMD of ``num`` sampled graphs per seed, both protocols, plus sampling wall time, uniqueness
+    and novelty (against the training graphs)."""
     runs = []
     for seed in seeds:
         start = time.perf_counter()
@@ -47,6 +48,7 @@ def evaluate(model: GraphEBM, test: list, num: int, seeds: list[int], sampler_op
         seconds = time.perf_counter() - start
         runs.append({"seed": seed, "sample_seconds": seconds,
                      "mean_edges": statistics.fmean(g.number_of_edges() for g in graphs),
+                     "uniqueness": graph_uniqueness(graphs), "novelty": graph_novelty(graphs, train),
                      **{p: graph_mmd(graphs, test, STATS, protocol=p) for p in PROTOCOLS}})
     return {"num_generated": num, "runs": runs}
 
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> dict:
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
     model_options, train_options = json.loads(args.model_options), json.loads(args.train_options)
     sampler_options = {k: v for k, v in (("sampler", args.sampler), ("steps", args.steps),
-                                         ("step_size", args.step_size)) if v is not None}
+                                         ("step_size", args.step_size), ("init", args.init)) if v is not None}
     results = []
     for train_seed in args.train_seeds:
         torch.manual_seed(train_seed)
@@ -70,8 +72,8 @@ def run(args: argparse.Namespace) -> dict:
         train_seconds = time.perf_counter() - start
         results.append({
             "train_seed": train_seed, "train_seconds": train_seconds, "steps": model.steps_trained,
-            "large": evaluate(model, test, args.num, args.sample_seeds, sampler_options),
-            "test_size": evaluate(model, test, len(test), list(range(5)), sampler_options),
+            "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
+            "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
             "validation_log": [str(p) for p in metrics_files(run_dir)],
             "validation": validation_curve([str(p) for p in metrics_files(run_dir)]),
         })
@@ -155,9 +157,10 @@ def label(path: str, report: dict) -> str:
 
 def ablation_table(paths: list[str]) -> str:
     """One row per result file: the variant, its budget and its gdss MMD at the large sample size,
-    each statistic also as a multiple of the real-vs-real floor."""
-    lines = ["| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) | degree | clustering | orbit |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    each statistic also as a multiple of the real-vs-real floor, and the share of novel graphs
+    (not isomorphic to a training graph; "–" for files recorded before novelty was)."""
+    lines = ["| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) | degree | clustering | orbit | novel |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for path in paths:
         report = json.loads(Path(path).read_text())
         ours = summarise(report, "large", "gdss")
@@ -166,8 +169,10 @@ def ablation_table(paths: list[str]) -> str:
         train_s, steps, sample_s = budget(report, "large")
         cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
         seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
+        runs = [r for result in report["results"] for r in result["large"]["runs"]]
+        novel = f"{statistics.fmean(r['novelty'] for r in runs):.2f}" if all("novelty" in r for r in runs) else "–"
         lines.append(f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
-                     + " | ".join(cells) + " |")
+                     + " | ".join(cells) + f" | {novel} |")
     return "\n".join(lines)
 
 
@@ -239,6 +244,7 @@ def main() -> None:
     parser.add_argument("--sampler")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--step-size", type=float)
+    parser.add_argument("--init", choices=["noise", "data"], help="chain starts (default: noise)")
     parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
     parser.add_argument("--train-options", default="{}", help="JSON of further TrainConfig options (ema_decay, ...)")
     parser.add_argument("--val-every", type=int, default=0, help="log validation MMD every N steps")
