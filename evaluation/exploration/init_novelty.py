@@ -2,7 +2,7 @@
 MMD to the test split (gdss), and how many samples are new (not isomorphic to a training graph) and
 distinct — so that init="data" is compared on the models its result rows come from. INITS is e.g.
 "noise:200,data:200" or "data:20,data:50" (init:steps).
-Usage: python ego_init_novelty.py INITS RUN_DIR [RUN_DIR ...]"""
+Usage: python init_novelty.py DATASET INITS RUN_DIR [RUN_DIR ...]"""
 import statistics
 import sys
 from collections import defaultdict
@@ -14,10 +14,10 @@ from edgraph.datasets import load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness
 
 torch.set_num_threads(1)
-train, test = load_graphs("ego_small", "train"), load_graphs("ego_small", "test")
-settings = [(init, int(steps)) for init, steps in (item.split(":") for item in sys.argv[1].split(","))]
+train, test = load_graphs(sys.argv[1], "train"), load_graphs(sys.argv[1], "test")
+settings = [(init, int(steps)) for init, steps in (item.split(":") for item in sys.argv[2].split(","))]
 rows = defaultdict(list)
-for path in sys.argv[2:]:
+for path in sys.argv[3:]:
     model = GraphEBM.load(path)
     for init, steps in settings:
         graphs = model.sample(1024, steps=steps, seed=0, init=init)
