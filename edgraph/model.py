@@ -355,10 +355,11 @@ class GraphEBM(TrainedEnergy):
 
         ``init="noise"`` starts each chain at :math:`\mathrm{Bernoulli}(\rho_n)` noise;
         ``init="data"`` at a training graph drawn uniformly, so the chain edits real graphs
-        under the energy. On ego_small the energy's basins around the training graphs are
-        deeper than the chains from noise reach in a few hundred steps: from the data, 200 GWG
-        steps sample at the real-vs-real MMD floor with as many novel graphs as from noise
-        (``evaluation/graph_results.md``). Steps 0 returns training graphs unchanged.
+        under the energy. On ego_small the chains from noise do not reach the energy's basins
+        around the larger training graphs; from the data, 20 GWG steps sample below the
+        real-vs-real MMD floor, with as many novel graphs as from noise. Where the energy itself
+        is off (community_small), long chains forget the start and only short ones stay close
+        to the data (``evaluation/graph_results.md``). Steps 0 returns training graphs unchanged.
         """
         return self._sample_with(self.sampling_energy, num_graphs, sampler, steps, step_size, seed, device,
                                  buckets, progress, init)
