@@ -28,6 +28,7 @@ import torch
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
+from edgraph.model import INITS
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -100,9 +101,14 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def sampling_runs(report: dict, setting: str) -> list[dict]:
+    """Every (training seed, sampling seed) run of ``setting`` ("large" or "test_size")."""
+    return [r for result in report["results"] for r in result[setting]["runs"]]
+
+
 def summarise(report: dict, setting: str, protocol: str) -> dict[str, dict[str, float]]:
     """Mean and std of each statistic over all (training seed, sampling seed) runs."""
-    runs = [r for result in report["results"] for r in result[setting]["runs"]]
+    runs = sampling_runs(report, setting)
     return {s: mean_std([r[protocol][s] for r in runs]) for s in STATS}
 
 
@@ -110,7 +116,7 @@ def budget(report: dict, setting: str) -> tuple[float, float, float]:
     """Mean training seconds, training steps and sampling seconds (of ``setting``) over all runs."""
     results = report["results"]
     return (statistics.fmean(r["train_seconds"] for r in results), statistics.fmean(r["steps"] for r in results),
-            statistics.fmean(r["sample_seconds"] for res in results for r in res[setting]["runs"]))
+            statistics.fmean(r["sample_seconds"] for r in sampling_runs(report, setting)))
 
 
 def table(paths: list[str]) -> str:
@@ -169,7 +175,7 @@ def ablation_table(paths: list[str]) -> str:
         train_s, steps, sample_s = budget(report, "large")
         cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
         seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
-        runs = [r for result in report["results"] for r in result["large"]["runs"]]
+        runs = sampling_runs(report, "large")
         novel = f"{statistics.fmean(r['novelty'] for r in runs):.2f}" if all("novelty" in r for r in runs) else "–"
         lines.append(f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
                      + " | ".join(cells) + f" | {novel} |")
@@ -244,7 +250,7 @@ def main() -> None:
     parser.add_argument("--sampler")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--step-size", type=float)
-    parser.add_argument("--init", choices=["noise", "data"], help="chain starts (default: noise)")
+    parser.add_argument("--init", choices=INITS, help="chain starts (default: noise)")
     parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
     parser.add_argument("--train-options", default="{}", help="JSON of further TrainConfig options (ema_decay, ...)")
     parser.add_argument("--val-every", type=int, default=0, help="log validation MMD every N steps")
