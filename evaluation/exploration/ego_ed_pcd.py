@@ -22,7 +22,7 @@ from edgraph import GraphEBM
 from edgraph.datasets import load_graphs
 from edgraph.metrics import graph_mmd
 from edgraph.model import make_sampler
-from edgraph.objectives import PersistentCD, PersistentChains, contrastive_divergence
+from edgraph.objectives import PersistentChains, contrastive_divergence
 from edgraph.training import ed_loss
 
 torch.set_num_threads(1)
