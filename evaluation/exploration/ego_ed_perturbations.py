@@ -16,13 +16,20 @@ SPEC is one of
   ~7), so nothing shows the energy sparser graphs of that size; swap negatives rearrange edges at
   the data's own density.
 
+With ``BALANCE=a`` in the environment, training batches draw graph i with weight 1 / count(n_i)^a
+(with replacement) instead of uniformly: sampling draws n from the training histogram and the energy
+only has to model p(x | n), which reweighting sizes leaves unchanged, so the 7+-node graphs (3-16
+per size) can be seen more often.
+
 Usage: python ego_ed_perturbations.py SPEC SEED [SEED ...]"""
+import os
 import sys
 import time
 from dataclasses import dataclass
 
 import torch
 
+import edgraph.model
 from edgraph import GraphEBM
 from edgraph.datasets import load_graphs
 from edgraph.metrics import graph_mmd
@@ -78,6 +85,17 @@ def loss_for(self: GraphEBM, config: TrainConfig):
     return lambda energy, x, mask: energy_discrepancy(energy, x, perturbation, c.num_negatives, c.w, mask)
 
 
+def balanced_loader(x, mask, batch_size, seed):
+    sizes = mask.sum(-1).long()
+    weights = torch.bincount(sizes).double()[sizes] ** -float(os.environ["BALANCE"])
+    generator = torch.Generator().manual_seed(seed)
+    sampler = torch.utils.data.WeightedRandomSampler(weights, len(x), replacement=True, generator=generator)
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, mask), batch_size=batch_size, sampler=sampler)
+
+
+if "BALANCE" in os.environ:
+    edgraph.model.make_loader = balanced_loader
+    spec += f" balance {os.environ['BALANCE']}"
 if kind in ("two", "cap", "swap"):
     GraphEBM.training_loss = loss_for
 for seed in seeds:
