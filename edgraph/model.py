@@ -356,8 +356,8 @@ class GraphEBM(TrainedEnergy):
         ``init="noise"`` starts each chain at :math:`\mathrm{Bernoulli}(\rho_n)` noise;
         ``init="data"`` at a training graph drawn uniformly, so the chain edits real graphs
         under the energy. On ego_small the chains from noise do not reach the energy's basins
-        around the training graphs of 7 or more nodes; from the data, 20 GWG steps sample below the
-        real-vs-real MMD floor, with as many novel graphs as from noise. Where the energy itself
+        around the training graphs of 7 or more nodes; from the data, 20 GWG steps sample below
+        the real-vs-real MMD floor, with as many novel graphs as from noise. Where the energy itself
         is off (community_small), long chains forget the start and only short ones stay close
         to the data (``evaluation/graph_results.md``). Steps 0 returns training graphs unchanged.
         """
