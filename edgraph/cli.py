@@ -4,7 +4,7 @@
     edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K] [--init data]
     edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
 
-Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.molecule_model.MoleculeEBM`;
+Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.models.molecule.MoleculeEBM`;
 its samples are ``{"smiles": [...], "smiles_corrected": [...]}`` and ``evaluate`` reports the
 molecule metrics (validity without/with correction, uniqueness, novelty, NSPDK, FCD).
 """
@@ -26,18 +26,30 @@ import yaml
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
 from edgraph.graphs import read_graphs_json, write_graphs_json
 from edgraph.io import atomic_write
-from edgraph.model import INITS, SAMPLERS, GraphEBM, ModelConfig, checkpoint_format
-from edgraph.molecule_model import FORMAT as MOLECULE_FORMAT
-from edgraph.molecule_model import MoleculeConfig, MoleculeEBM
-from edgraph.training import TrainConfig, metrics_files
+from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
+from edgraph.models.graph import GraphConfig
+from edgraph.samplers import DISCRETE_SAMPLERS
 
-MODEL_KEYS = {f.name for f in fields(ModelConfig)} - {"max_nodes"}
-TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
-MOLECULE_KEYS = {f.name for f in fields(MoleculeConfig)} - {"max_atoms", "atom_types"}
+#: Arguments of ``edgraph train`` that are not model or training options.
+RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "root"}
+MOLECULE_FORMAT = "edgraph.MoleculeEBM"
+
+
+def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
+    """The model options (without the size, which the dataset fixes) and the training options."""
+    from edgraph.training import TrainConfig
+
+    if molecules:
+        from edgraph.models.molecule import MoleculeConfig
+
+        model_keys = {f.name for f in fields(MoleculeConfig)} - {"max_atoms", "atom_types"}
+    else:
+        model_keys = {f.name for f in fields(GraphConfig)} - {"max_nodes"}
+    return model_keys, {f.name for f in fields(TrainConfig)}
 
 
 def read_config(path: str | None) -> dict[str, Any]:
-    """Options from a YAML or JSON file (flat keys of ``ModelConfig`` and ``TrainConfig``)."""
+    """Options from a YAML or JSON file of flat ``option: value`` pairs."""
     if path is None:
         return {}
     try:
@@ -46,54 +58,67 @@ def read_config(path: str | None) -> dict[str, Any]:
         raise ValueError(f"cannot read config file {path}: {err}") from None
     if not isinstance(values, dict):
         raise ValueError(f"config file {path} must hold a mapping of option: value")
-    unknown = set(values) - MODEL_KEYS - MOLECULE_KEYS - TRAIN_KEYS - {"dataset"}
-    if unknown:
-        raise ValueError(f"config file {path} has unknown options {sorted(unknown)}; "
-                         f"valid: {sorted(MODEL_KEYS | MOLECULE_KEYS | TRAIN_KEYS)}")
     return values
 
 
-def resolve_train_config(args: argparse.Namespace) -> dict[str, Any]:
-    """Defaults < saved run config (on --resume) < config file < command-line flags."""
-    run_dir = Path(args.out)
-    saved = run_dir / "config.json"
+def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Model options, training options and the dataset: defaults < the saved run config (on
+    ``--resume``) < the config file < command-line flags. Unknown options are refused."""
+    saved = Path(args.out) / "config.json"
     values: dict[str, Any] = {}
     if args.resume and saved.is_file():
         values.update(json.loads(saved.read_text()))
     values.update(read_config(args.config))
-    flags = {k: v for k, v in vars(args).items()
-             if v is not None and (k in MODEL_KEYS or k in MOLECULE_KEYS or k in TRAIN_KEYS)}
+    flags = {k: v for k, v in vars(args).items() if v is not None and k not in RUN_ARGUMENTS}
     values.update(flags)
-    values["dataset"] = args.dataset or values.get("dataset")
-    if values["dataset"] is None:
+    dataset = args.dataset or values.pop("dataset", None)
+    values.pop("dataset", None)
+    if dataset is None:
         raise ValueError("say which dataset to train on: --dataset NAME or 'dataset:' in --config")
+    molecules = dataset in MOLECULE_DATASETS
+    if not molecules:
+        dataset_info(dataset)
+    model_keys, train_keys = option_keys(molecules)
+    size_keys = {"max_atoms", "atom_types"} if molecules else {"max_nodes"}
+    unknown = set(values) - model_keys - train_keys - size_keys
+    if unknown:
+        kind = "a molecule" if molecules else "a graph"
+        raise ValueError(f"unknown options {sorted(unknown)}: not options of {kind} model or of training; "
+                         f"valid: {sorted(model_keys | train_keys)}")
     if args.max_minutes is not None and args.max_steps is None:
         values["max_steps"] = None  # a time budget alone: train until the time is up
-    return values
+    model = {k: v for k, v in values.items() if k in model_keys}
+    train = {k: v for k, v in values.items() if k in train_keys}
+    return model, train, dataset
 
 
 def _train(args: argparse.Namespace) -> None:
-    values = resolve_train_config(args)
+    from edgraph.training import TrainConfig
+
+    model_options, train_options, dataset = resolve_train_config(args)
     run_dir = Path(args.out)
-    checkpoint = run_dir / "checkpoints" / "last.ckpt"
-    if checkpoint.exists() and not args.resume:
+    if (run_dir / "checkpoints" / "last.ckpt").exists() and not args.resume:
         raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose "
                          "another --out (nothing was overwritten)")
-    if values["dataset"] in MOLECULE_DATASETS:
-        return _train_molecules(args, values, run_dir)
-    info = dataset_info(values["dataset"])
-    graphs = load_graphs(values["dataset"], "train", args.root)
-    model = GraphEBM(info.max_nodes, **{k: v for k, v in values.items() if k in MODEL_KEYS})
-    train_options = {k: v for k, v in values.items() if k in TRAIN_KEYS}
+    model: EnergyModel
+    if dataset in MOLECULE_DATASETS:
+        from edgraph.datasets import load_molecule_tensors
+        from edgraph.models.molecule import MoleculeEBM
+
+        model = MoleculeEBM(**model_options)
+        data: Any = load_molecule_tensors(dataset, _molecule_split(dataset, "train"), args.root)
+    else:
+        model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
+        data = load_graphs(dataset, "train", args.root)
     TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
     atomic_write(run_dir / "config.json", json.dumps({**model.metadata()["config"], **train_options,
-                                                       "dataset": values["dataset"]}, indent=2))
+                                                       "dataset": dataset}, indent=2))
     start = time.perf_counter()
-    model.fit(graphs, run_dir=run_dir, resume=args.resume, **train_options)
+    model.fit(data, run_dir=run_dir, resume=args.resume, **train_options)
     if torch.distributed.is_available() and torch.distributed.is_initialized() \
             and torch.distributed.get_rank() != 0:
         return
-    _write_figures(model, run_dir, load_graphs(values["dataset"], "test", args.root))
+    _write_figures(model, run_dir, dataset, args.root)
     print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; "
           f"model: {run_dir / 'model.pt'}")
 
@@ -102,75 +127,46 @@ def _molecule_split(dataset: str, split: str) -> str:
     return "all" if dataset == "nci_small" else split  # nci_small has no train/test split
 
 
-def _train_molecules(args: argparse.Namespace, values: dict[str, Any], run_dir: Path) -> None:
-    from edgraph.datasets import load_molecule_tensors
-    from edgraph.molecules import draw_molecules
-    from edgraph.plotting import plot_loss
-
-    graph_only = sorted(k for k in values if k in MODEL_KEYS - MOLECULE_KEYS)
-    if graph_only:
-        raise ValueError(f"options {graph_only} are for graph models; a molecule model takes "
-                         f"{sorted(MOLECULE_KEYS)} (e.g. --eps-atoms, --eps-bonds)")
-    dataset = values["dataset"]
-    model = MoleculeEBM(**{k: v for k, v in values.items() if k in MOLECULE_KEYS})
-    train_options = {k: v for k, v in values.items() if k in TRAIN_KEYS}
-    TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
-    atomic_write(run_dir / "config.json", json.dumps({**model.metadata()["config"], **train_options,
-                                                       "dataset": dataset}, indent=2))
-    start = time.perf_counter()
-    model.fit(load_molecule_tensors(dataset, _molecule_split(dataset, "train"), args.root), run_dir=run_dir,
-              resume=args.resume, **train_options)
-    if torch.distributed.is_available() and torch.distributed.is_initialized() \
-            and torch.distributed.get_rank() != 0:
-        return
-    logs = metrics_files(run_dir)
-    if logs:
-        plot_loss(logs, run_dir / "loss.png")
-    draw_molecules(model.sample(16, seed=0), run_dir / "samples.png")
-    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; "
-          f"model: {run_dir / 'model.pt'}")
-
-
-def _write_figures(model: GraphEBM, run_dir: Path, test_graphs: list) -> None:
+def _write_figures(model: EnergyModel, run_dir: Path, dataset: str, root: str | None) -> None:
     from edgraph.plotting import plot_graph_grid, plot_loss
+    from edgraph.training import metrics_files
 
     logs = metrics_files(run_dir)
     if logs:
         plot_loss(logs, run_dir / "loss.png")
-    plot_graph_grid({"sampled": model.sample(8, seed=0), "test": test_graphs[:8]}, run_dir / "samples.png")
+    if isinstance(model, GraphEBM):
+        test = load_graphs(dataset, "test", root)[:8]
+        plot_graph_grid({"sampled": model.sample(8, seed=0), "test": test}, run_dir / "samples.png")
+    else:
+        from edgraph.chem import draw_molecules
+
+        draw_molecules(model.sample(16, seed=0), run_dir / "samples.png")
 
 
 def _sample(args: argparse.Namespace) -> None:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
-    if checkpoint_format(args.checkpoint) == MOLECULE_FORMAT:
-        return _sample_molecules(args, device)
-    model = GraphEBM.load(args.checkpoint)
-    graphs, provenance = _timed_sample(model, model.sample, args, device, init=args.init)
-    write_graphs_json(graphs, args.out, **provenance)
-    print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
+    molecules = checkpoint_format(args.checkpoint) == MOLECULE_FORMAT
+    if molecules:
+        from edgraph.models.molecule import MoleculeEBM
 
-
-def _timed_sample(model: Any, sample: Any, args: argparse.Namespace, device: str, **options: Any) -> tuple[Any, dict]:
-    """Run ``sample`` with the command's options (and ``options``); return its result and what produced it."""
+        model: EnergyModel = MoleculeEBM.load(args.checkpoint)
+    else:
+        model = GraphEBM.load(args.checkpoint)
     start = time.perf_counter()
-    result = sample(args.num, sampler=args.sampler, steps=args.steps, step_size=args.step_size,
-                    seed=args.seed, device=device, progress=args.progress, **options)
-    return result, {"sampler": args.sampler or model.config.sampler,
-                    "steps": args.steps if args.steps is not None else model.config.sampler_steps,
-                    "seed": args.seed, **options, "seconds": round(time.perf_counter() - start, 3)}
-
-
-def _sample_molecules(args: argparse.Namespace, device: str) -> None:
-    from edgraph.molecules import dense_to_smiles
-
-    if args.init != "noise":
-        raise ValueError(f"--init {args.init} is for graph models; molecule chains start from noise")
-    model = MoleculeEBM.load(args.checkpoint)
-    dense, provenance = _timed_sample(model, model.sample_dense, args, device)
-    smiles = dense_to_smiles(*dense, atom_types=model.config.atom_types)
-    corrected = dense_to_smiles(*dense, atom_types=model.config.atom_types, correct=True)
+    tensors = model.sample_tensors(args.num, seed=args.seed, sampler=args.sampler, steps=args.steps,
+                                   step_size=args.step_size, init=args.init, device=device, progress=args.progress)
+    provenance = {"sampler": args.sampler or model.config.sampler,
+                  "steps": args.steps if args.steps is not None else model.config.sampler_steps,
+                  "seed": args.seed, "init": args.init, "seconds": round(time.perf_counter() - start, 3)}
+    if not molecules:
+        graphs = model.decode(tensors)
+        write_graphs_json(graphs, args.out, **provenance)
+        print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
+        return
+    smiles = model.decode(tensors)
+    corrected = model.decode(tensors, correct=True)
     atomic_write(args.out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))
     valid = sum(s is not None for s in smiles)
     print(f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) "
@@ -179,7 +175,7 @@ def _sample_molecules(args: argparse.Namespace, device: str) -> None:
 
 def _evaluate_molecules(args: argparse.Namespace) -> None:
     from edgraph.datasets import load_molecules
-    from edgraph.metrics.molecules import molecule_metrics
+    from edgraph.metrics import molecule_metrics
 
     try:
         samples = json.loads(Path(args.samples).read_text())
@@ -275,11 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bond-type resampling probability (molecule datasets)")
     train.add_argument("--w", type=float, help="ED stabiliser")
     train.add_argument("--objective", choices=["ed", "pcd"], help="ED (default) or the PCD baseline")
-    train.add_argument("--cd-sampler", dest="cd_sampler", choices=SAMPLERS)
+    train.add_argument("--cd-sampler", dest="cd_sampler", choices=DISCRETE_SAMPLERS)
     train.add_argument("--cd-steps", dest="cd_steps", type=int, help="sampler steps per PCD update")
     train.add_argument("--hidden", type=int)
     train.add_argument("--layers", type=int)
-    train.add_argument("--sampler", choices=SAMPLERS, help="default sampler of the model")
+    train.add_argument("--sampler", choices=DISCRETE_SAMPLERS, help="default sampler of the model")
     train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
@@ -292,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--num", type=int, default=1024)
     sample.add_argument("--out", required=True, help="output JSON (interchange format)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--sampler", choices=SAMPLERS)
+    sample.add_argument("--sampler", choices=DISCRETE_SAMPLERS)
     sample.add_argument("--steps", type=int)
     sample.add_argument("--step-size", dest="step_size", type=float)
     sample.add_argument("--init", choices=INITS, default="noise",

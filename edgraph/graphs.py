@@ -5,11 +5,11 @@ A graph on :math:`n \le N` nodes is held in three equivalent forms:
 * a :class:`networkx.Graph` (or a PyG :class:`~torch_geometric.data.Data`), at the system's edges;
 * a dense adjacency ``adj [B, N, N]`` with a node mask ``node_mask [B, N]`` (padding at the end);
 * an edge vector ``x [B, D]``, :math:`D = N(N-1)/2`, the upper triangle of ``adj`` in
-  :func:`torch.triu_indices` order, with a pair mask ``mask [B, D]`` that is 1 on pairs of real nodes.
+  :func:`torch.triu_indices` order, with a bool pair mask ``mask [B, D]`` that is True on pairs of real nodes.
 
 The edge vector is the state that perturbations, energies and samplers work on; graphs are
-converted once, when they enter or leave the system. The JSON interchange format of
-DESIGN.md (``{"graphs": [{"num_nodes": n, "edges": [[u, v], ...]}]}``) is read and written here.
+converted once, when they enter or leave the system. The JSON interchange format
+(``{"graphs": [{"num_nodes": n, "edges": [[u, v], ...]}]}``) is read and written here.
 """
 
 from __future__ import annotations
@@ -222,19 +222,20 @@ def edges_to_adj(x: Tensor, max_nodes: int) -> Tensor:
 
 
 def pair_mask(node_mask: Tensor) -> Tensor:
-    """Pair mask ``[B, D]``: 1 where both nodes of the pair are real, from ``node_mask [B, N]``.
+    """Bool pair mask ``[B, D]``: True where both nodes of the pair are real, from ``node_mask [B, N]``.
 
     >>> pair_mask(torch.tensor([[True, True, False]]))
-    tensor([[1., 0., 0.]])
+    tensor([[ True, False, False]])
     """
     row, col = _triu(node_mask.shape[-1]).to(node_mask.device)
-    return (node_mask[..., row] & node_mask[..., col]).float()
+    node_mask = node_mask.bool()
+    return node_mask[..., row] & node_mask[..., col]
 
 
 def node_mask_from_pairs(mask: Tensor, max_nodes: int) -> Tensor:
     """Node mask ``[B, N]`` of graphs whose pair mask ``[B, D]`` is given (padding at the end).
 
-    >>> node_mask_from_pairs(torch.tensor([[1., 0., 0.]]), 3)
+    >>> node_mask_from_pairs(torch.tensor([[True, False, False]]), 3)
     tensor([[ True,  True, False]])
     """
     n = nodes_from_pairs(mask.sum(-1))
@@ -275,7 +276,7 @@ def graphs_to_edges(graphs: Sequence[GraphLike], max_nodes: int) -> tuple[Tensor
 
     >>> x, mask = graphs_to_edges([nx.path_graph(3)], max_nodes=3)
     >>> x, mask
-    (tensor([[1., 0., 1.]]), tensor([[1., 1., 1.]]))
+    (tensor([[1., 0., 1.]]), tensor([[True, True, True]]))
     """
     adj, node_mask = graphs_to_dense(graphs, max_nodes)
     return adj_to_edges(adj), pair_mask(node_mask)
@@ -284,7 +285,7 @@ def graphs_to_edges(graphs: Sequence[GraphLike], max_nodes: int) -> tuple[Tensor
 def edges_to_graphs(x: Tensor, mask: Tensor, max_nodes: int) -> list[nx.Graph]:
     """Networkx graphs from edge vectors ``x [B, D]`` with pair masks ``[B, D]``.
 
-    >>> g, = edges_to_graphs(torch.tensor([[1., 0., 1.]]), torch.ones(1, 3), 3)
+    >>> g, = edges_to_graphs(torch.tensor([[1., 0., 1.]]), torch.ones(1, 3, dtype=torch.bool), 3)
     >>> sorted(g.edges)
     [(0, 1), (1, 2)]
     """

@@ -28,7 +28,7 @@ import torch
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
-from edgraph.model import INITS
+from edgraph.models.graph import INITS
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")

@@ -34,9 +34,9 @@ import torch
 from edgraph import __version__
 from edgraph.datasets import load_molecule_tensors, load_molecules
 from edgraph.io import atomic_write
-from edgraph.metrics.molecules import molecule_metrics
-from edgraph.molecule_model import MoleculeEBM
-from edgraph.molecules import dense_to_smiles, draw_molecules
+from edgraph.metrics.molecular import molecule_metrics
+from edgraph.models.molecule import MoleculeEBM
+from edgraph.chem import dense_to_smiles, draw_molecules
 
 HERE = Path(__file__).resolve().parent
 GDSS = {"validity": 0.9572, "nspdk_mmd": 0.003, "fcd": 2.900}  # GDSS, Table 3 (QM9), w/o correction
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> dict:
         atomic_write(run_dir / "qm9_training.json", json.dumps(training, indent=2))
 
     start = time.perf_counter()
-    dense = model.sample_dense(args.num_samples, seed=args.sample_seed, progress=True)
+    dense = model.sample_tensors(args.num_samples, seed=args.sample_seed, progress=True)
     sample_seconds = time.perf_counter() - start
     smiles = dense_to_smiles(*dense)
     corrected = dense_to_smiles(*dense, correct=True)

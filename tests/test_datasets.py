@@ -11,7 +11,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-import edgraph.datasets.graphs as graph_datasets
+import edgraph.datasets.graph_benchmarks as graph_datasets
 from edgraph.datasets import (
     CommunitySmall,
     EgoSmall,

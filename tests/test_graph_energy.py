@@ -56,7 +56,7 @@ def test_energy_is_blind_to_padding():
     torch.manual_seed(0)
     energy = GraphEnergy(N, hidden=16, layers=2)
     x, mask = graphs_to_edges(random_graphs(10), N)
-    noise = torch.bernoulli(torch.full_like(x, 0.5)) * (1 - mask)  # edges on padding pairs
+    noise = torch.bernoulli(torch.full_like(x, 0.5)) * ~mask  # edges on padding pairs
     assert noise.sum() > 0
     assert torch.allclose(energy(x, mask), energy(x + noise, mask))
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from edgraph.energies.molecule import MoleculeEnergy
-from edgraph.molecules import mols_to_dense
+from edgraph.chem import mols_to_dense
 
 N, KA, KB = 9, 4, 4
 

@@ -10,7 +10,7 @@ import torch
 from rdkit import Chem
 
 from edgraph.datasets.download import data_root
-from edgraph.metrics.molecules import (
+from edgraph.metrics.molecular import (
     chemnet_activations,
     frechet_chemnet_distance,
     frechet_distance,
@@ -21,7 +21,7 @@ from edgraph.metrics.molecules import (
     uniqueness,
     validity,
 )
-from edgraph.molecules import dense_to_mols, mols_to_dense
+from edgraph.chem import dense_to_mols, mols_to_dense
 
 PENTAVALENT_CARBON = "C(C)(C)(C)(C)C"
 

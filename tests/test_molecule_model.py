@@ -6,8 +6,8 @@ import torch
 
 from edgraph.cli import main
 from edgraph.datasets import load_molecule_tensors, load_molecules
-from edgraph.molecule_model import JointEnergy, MoleculeEBM, join_sites, split_sites
-from edgraph.molecules import NUM_BOND_TYPES, mol_from_smiles, mols_to_dense
+from edgraph.models.molecule import JointEnergy, MoleculeEBM, join_sites, split_sites
+from edgraph.chem import NUM_BOND_TYPES, mol_from_smiles, mols_to_dense
 from edgraph.objectives import energy_discrepancy
 from edgraph.perturbations import UniformCategorical
 from edgraph.samplers import DMALA, DULA, GWG, Gibbs
@@ -50,7 +50,7 @@ def test_samples_are_smiles_or_none_with_training_sizes(fitted):
         assert s is None or mol_from_smiles(s) is not None
     corrected = model.sample(24, steps=10, seed=0, correct=True)
     assert sum(s is not None for s in corrected) >= sum(s is not None for s in smiles)
-    atoms, bonds, node_mask = model.sample_dense(24, steps=10, seed=0)
+    atoms, bonds, node_mask = model.sample_tensors(24, steps=10, seed=0)
     sizes = set(node_mask.sum(1).tolist())
     assert sizes <= {n for n in range(10) if model.node_counts[n] > 0}
     assert (atoms[~node_mask] == 0).all()  # padding atoms carry no type
@@ -77,10 +77,13 @@ def test_resume_continues_and_graph_loader_refuses_molecules(fitted, nci, tmp_pa
     _, run_dir = fitted
     with pytest.raises(ValueError, match="not an edgraph GraphEBM checkpoint"):
         GraphEBM.load(run_dir)
-    resumed = MoleculeEBM(**TINY).fit(nci, run_dir=run_dir, resume=True, max_steps=6, **FAST)
+    smiles = load_molecules("nci_small")
+    with pytest.raises(ValueError, match="other data"):
+        MoleculeEBM(**TINY).fit(smiles[:-1], run_dir=run_dir, resume=True, max_steps=6, **FAST)
+    resumed = MoleculeEBM(**TINY).fit(smiles, run_dir=run_dir, resume=True, max_steps=6, **FAST)
     assert resumed.steps_trained == 6
     with pytest.raises(ValueError, match="another model"):
-        MoleculeEBM(**{**TINY, "eps_bonds": 0.2}).fit(nci, run_dir=run_dir, resume=True, max_steps=8, **FAST)
+        MoleculeEBM(**{**TINY, "eps_bonds": 0.2}).fit(smiles, run_dir=run_dir, resume=True, max_steps=8, **FAST)
     with pytest.raises(ValueError, match="ED only"):
         MoleculeEBM(**TINY).fit(nci, objective="pcd", max_steps=1, progress=False)
 
@@ -143,7 +146,7 @@ def test_joint_sampling_keeps_padding_and_never_uses_missing_categories(atom_typ
     model = MoleculeEBM(max_atoms=5, atom_types=atom_types, hidden=8, layers=1)
     model.prepare(["CCO", "OCCO", "CC", "COC=O"])
     generator = torch.Generator().manual_seed(0)
-    z0, mask = join_sites(*model.initial_states(64, generator))
+    z0, mask = join_sites(*model.noise_states(64, generator, torch.device("cpu")))
     flat = JointEnergy(lambda atoms, bonds, node_mask: 0 * (atoms.sum((1, 2)) + bonds.sum((1, 2))), len(atom_types))
     z = sampler.sample(flat, z0, 30, mask, generator=generator)
     assert ((z.sum(-1) == 1) & ((z == 0) | (z == 1)).all(-1)).all()

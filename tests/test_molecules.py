@@ -10,13 +10,13 @@ from rdkit import Chem
 from torch_geometric.data import Data
 
 from edgraph.datasets.download import data_root
-from edgraph.datasets.molecules import (
+from edgraph.datasets.molecule_benchmarks import (
     load_molecule_tensors,
     load_molecules,
     qm9_split,
     read_smiles,
 )
-from edgraph.molecules import (
+from edgraph.chem import (
     NUM_BOND_TYPES,
     QM9_ATOMS,
     QM9_CHARGED_ATOMS,
@@ -222,7 +222,7 @@ def test_unknown_dataset_and_split_are_rejected():
 
 def test_qm9_is_derived_from_gdss_csv_and_verified(tmp_path, monkeypatch):
     """A data root holding GDSS's qm9.csv layout (index, SMILES1, SMILES2, properties) works offline."""
-    from edgraph.datasets import molecules as datasets_molecules
+    from edgraph.datasets import molecule_benchmarks as datasets_molecules
 
     smiles = (data_root() / "qm9_smiles.csv").read_text().splitlines()[1:]
     root, cache = tmp_path / "data", tmp_path / "cache"

@@ -1,7 +1,15 @@
-"""Datasets: graph benchmarks, molecules and toy data, with checksummed downloads."""
+"""Datasets: graph benchmarks, molecules and toy data, with checksummed downloads.
+
+Molecule datasets (``load_molecules``, ``load_molecule_tensors``, ``qm9_split``) load RDKit on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from edgraph.datasets.download import cache_dir, data_root, fetch
-from edgraph.datasets.graphs import (
+from edgraph.datasets.graph_benchmarks import (
+    MOLECULE_DATASETS,
     DATASETS,
     CommunitySmall,
     CommunitySmallGDSS,
@@ -10,12 +18,6 @@ from edgraph.datasets.graphs import (
     dataset_info,
     describe,
     load_graphs,
-)
-from edgraph.datasets.molecules import (
-    MOLECULE_DATASETS,
-    load_molecule_tensors,
-    load_molecules,
-    qm9_split,
 )
 from edgraph.datasets.toys import (
     TOY_DENSITIES,
@@ -47,3 +49,13 @@ __all__ = [
     "fetch",
     "load_graphs",
 ]
+
+_MOLECULE_LOADERS = ("load_molecule_tensors", "load_molecules", "qm9_split")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOLECULE_LOADERS:
+        from edgraph.datasets import molecule_benchmarks
+
+        return getattr(molecule_benchmarks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

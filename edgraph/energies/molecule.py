@@ -1,6 +1,6 @@
 r"""Energy of typed molecular graphs: :math:`E_\theta(\text{atoms}, \text{bonds}, m) \to [B]`.
 
-Inputs are the representation of :mod:`edgraph.molecules`: one-hot atom types
+Inputs are the representation of :mod:`edgraph.chem`: one-hot atom types
 ``atoms [B, N, Ka]``, one-hot bond types over the upper-triangular pairs ``bonds [B, D, Kb]``
 (channel 0 = no bond, channel :math:`k` = bond order :math:`k`) and ``node_mask [B, N]``.
 Each bond channel :math:`k \ge 1` becomes a dense adjacency :math:`A_k` over real atoms; message
@@ -47,7 +47,7 @@ class MoleculeEnergy(nn.Module):
         layers: message-passing layers.
         features: structural atom features, a subset of ``MOLECULE_FEATURES``.
 
-    >>> from edgraph.molecules import mols_to_dense
+    >>> from edgraph.chem import mols_to_dense
     >>> atoms, bonds, node_mask = mols_to_dense(["CCO", "C=O"], max_atoms=9)
     >>> MoleculeEnergy(max_atoms=9, num_atom_types=4, hidden=16, layers=2)(atoms, bonds, node_mask).shape
     torch.Size([2])

@@ -3,27 +3,27 @@
 The public entry points are :func:`graph_mmd` (published ``"gdss"`` and ``"gran"`` protocols),
 :func:`reference_floor` (the real-vs-real value a perfect generator would score) and
 :func:`orbit_counts` (ORCA-order node-orbit counts of one graph), :func:`graph_novelty` and
-:func:`graph_uniqueness` (up to isomorphism).
+:func:`graph_uniqueness` (up to isomorphism). :func:`graph_mmd_dense` takes generated graphs as
+padded tensors. Molecule metrics (validity, uniqueness, novelty, NSPDK, FCD) load RDKit on first use.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from edgraph.metrics.kernels import emd_distance, euclidean_distance, gaussian, mmd2, total_variation
 from edgraph.metrics.mmd import (
     PROTOCOLS,
     STATISTICS,
     KernelSpec,
+    clean_dense,
     clean_graphs,
+    dense_statistics,
     graph_mmd,
+    graph_mmd_dense,
     graph_statistics,
     reference_floor,
     statistics_mmd,
-)
-from edgraph.metrics.molecules import (
-    frechet_chemnet_distance,
-    molecule_metrics,
-    novelty,
-    nspdk_mmd,
-    uniqueness,
-    validity,
 )
 from edgraph.metrics.novelty import graph_novelty, graph_uniqueness
 from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
@@ -37,6 +37,9 @@ from edgraph.metrics.statistics import (
     spectral_histogram,
 )
 
+#: Molecule metrics, imported (with RDKit) from :mod:`edgraph.metrics.molecular` on first use.
+MOLECULE_METRICS = ("frechet_chemnet_distance", "molecule_metrics", "novelty", "nspdk_mmd", "uniqueness", "validity")
+
 __all__ = [
     "frechet_chemnet_distance",
     "molecule_metrics",
@@ -48,7 +51,9 @@ __all__ = [
     "PROTOCOLS",
     "STATISTICS",
     "KernelSpec",
+    "clean_dense",
     "clean_graphs",
+    "dense_statistics",
     "clustering_coefficients",
     "clustering_histogram",
     "degree_histogram",
@@ -56,6 +61,7 @@ __all__ = [
     "euclidean_distance",
     "gaussian",
     "graph_mmd",
+    "graph_mmd_dense",
     "graph_novelty",
     "graph_statistics",
     "graph_uniqueness",
@@ -70,3 +76,11 @@ __all__ = [
     "statistics_mmd",
     "total_variation",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in MOLECULE_METRICS:
+        from edgraph.metrics import molecular
+
+        return getattr(molecular, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -141,14 +141,47 @@ def graph_statistics(graphs: Sequence[GraphLike], stats: Sequence[str] = STATIST
     >>> s["degree"].tolist()
     [[0, 2, 1, 0], [0, 0, 0, 4]]
     """
+    _check_statistics(stats)
+    graphs = [_as_networkx(g) for g in graphs]
+    sizes = torch.tensor([g.number_of_nodes() for g in graphs], dtype=torch.long)
+    return _grouped_statistics(sizes, lambda rows: graphs_to_dense([graphs[i] for i in rows.tolist()]), stats)
+
+
+def dense_statistics(adj: Tensor, node_mask: Tensor, stats: Sequence[str] = STATISTICS) -> dict[str, Tensor]:
+    """:func:`graph_statistics` of a padded batch ``adj [B, N, N]``, ``node_mask [B, N]``
+    (real nodes first), without converting to networkx.
+
+    >>> adj = torch.tensor([[[0., 1., 0.], [1., 0., 1.], [0., 1., 0.]]])
+    >>> dense_statistics(adj, torch.ones(1, 3, dtype=torch.bool), ("degree",))["degree"].tolist()
+    [[0, 2, 1]]
+    """
+    _check_statistics(stats)
+    node_mask = node_mask.bool()
+    sizes = node_mask.sum(1).cpu()
+
+    def batch(rows: Tensor) -> tuple[Tensor, Tensor]:
+        n = int(sizes[rows].max())
+        return adj[rows][:, :n, :n], node_mask[rows][:, :n]
+
+    return _grouped_statistics(sizes, batch, stats)
+
+
+def _check_statistics(stats: Sequence[str]) -> None:
+    if isinstance(stats, str):
+        raise ValueError(f"stats must be a list of statistic names, got the string {stats!r}")
     unknown = [s for s in stats if s not in _STATISTIC_FUNCTIONS]
     if unknown:
         raise ValueError(f"unknown statistics {unknown}; choose from {list(STATISTICS)}")
-    graphs = [_as_networkx(g) for g in graphs]
-    if any(g.number_of_nodes() == 0 for g in graphs):
+
+
+def _grouped_statistics(
+    sizes: Tensor, batch: Callable[[Tensor], tuple[Tensor, Tensor]], stats: Sequence[str]
+) -> dict[str, Tensor]:
+    """Statistics of graphs of node counts ``sizes [B]``, computed on groups of similar size that
+    ``batch(rows)`` pads to their largest graph; rows come back in input order."""
+    if (sizes == 0).any():
         raise ValueError("graph statistics need graphs with at least one node")
-    sizes = np.array([g.number_of_nodes() for g in graphs], dtype=np.int64)
-    order = np.argsort(sizes, kind="stable")
+    order = torch.from_numpy(np.argsort(sizes.numpy(), kind="stable"))
     parts: dict[str, list[Tensor]] = {s: [] for s in stats}
     start = 0
     while start < len(order):
@@ -156,26 +189,49 @@ def graph_statistics(graphs: Sequence[GraphLike], stats: Sequence[str] = STATIST
         stop = start + 1
         while stop < len(order) and (stop + 1 - start) * int(sizes[order[stop]]) ** 3 <= _DENSE_BUDGET:
             stop += 1
-        adj, node_mask = graphs_to_dense([graphs[i] for i in order[start:stop]])
+        adj, node_mask = batch(order[start:stop])
         for s in stats:
-            parts[s].append(_STATISTIC_FUNCTIONS[s](adj, node_mask))
+            parts[s].append(_STATISTIC_FUNCTIONS[s](adj, node_mask).cpu())
         start = stop
-    inverse = torch.from_numpy(np.argsort(order, kind="stable"))
+    inverse = order.argsort()
     out = {}
     for s, chunks in parts.items():
         width = max(c.shape[1] for c in chunks) if chunks else 0
-        rows = torch.cat([torch.nn.functional.pad(c, (0, width - c.shape[1])) for c in chunks])
-        out[s] = rows[inverse]
+        rows = torch.cat([torch.nn.functional.pad(c, (0, width - c.shape[1])) for c in chunks]) if chunks else None
+        out[s] = rows[inverse] if rows is not None else torch.zeros(0, 0)
     return out
 
 
-def _check_protocol(protocol: str, stats: Sequence[str]) -> dict[str, KernelSpec]:
+def clean_dense(adj: Tensor, node_mask: Tensor, empty: str = "one_node") -> tuple[Tensor, Tensor]:
+    """:func:`clean_graphs` on a padded batch: self-loops and isolated nodes removed, the kept
+    nodes moved to the front in their order; a graph left without nodes keeps one node
+    (``"one_node"``) or is dropped (``"drop"``).
+
+    >>> adj = torch.tensor([[[0., 0., 1.], [0., 0., 0.], [1., 0., 0.]]])
+    >>> adj2, mask2 = clean_dense(adj, torch.ones(1, 3, dtype=torch.bool))
+    >>> adj2[0].int().tolist(), mask2.tolist()
+    ([[0, 1, 0], [1, 0, 0], [0, 0, 0]], [[True, True, False]])
+    """
+    if empty not in ("one_node", "drop"):
+        raise ValueError(f"empty must be 'one_node' or 'drop', got {empty!r}")
+    adj = adj * (1 - torch.eye(adj.shape[-1], dtype=adj.dtype, device=adj.device))
+    keep = node_mask.bool() & (adj.sum(-1) > 0)
+    empty_graphs = ~keep.any(1)
+    if empty == "drop":
+        adj, keep, empty_graphs = adj[~empty_graphs], keep[~empty_graphs], empty_graphs[~empty_graphs]
+    order = (~keep).to(torch.int8).argsort(dim=1, stable=True)  # kept nodes first, in their order
+    adj = adj.gather(1, order[:, :, None].expand_as(adj)).gather(2, order[:, None, :].expand_as(adj))
+    keep = keep.gather(1, order)
+    keep[empty_graphs, 0] = True
+    return adj, keep
+
+
+def _check_protocol(protocol: str, stats: Sequence[str]) -> Sequence[str]:
+    """``stats``, after checking them and ``protocol``."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {sorted(PROTOCOLS)}")
-    unknown = [s for s in stats if s not in STATISTICS]
-    if unknown:
-        raise ValueError(f"unknown statistics {unknown}; choose from {list(STATISTICS)}")
-    return PROTOCOLS[protocol]
+    _check_statistics(stats)
+    return stats
 
 
 def statistics_mmd(generated: dict[str, Tensor], reference: dict[str, Tensor],
@@ -186,7 +242,8 @@ def statistics_mmd(generated: dict[str, Tensor], reference: dict[str, Tensor],
     >>> statistics_mmd(s, s)
     {'degree': 0.0}
     """
-    specs = _check_protocol(protocol, list(generated))
+    _check_protocol(protocol, list(generated))
+    specs = PROTOCOLS[protocol]
     out = {}
     for s, x in generated.items():
         x, y = x.to(torch.float64), reference[s].to(torch.float64)
@@ -210,8 +267,7 @@ def graph_mmd(generated: Sequence[GraphLike], reference: Sequence[GraphLike],
     >>> graph_mmd(graphs, graphs)
     {'degree': 0.0, 'clustering': 0.0, 'orbit': 0.0, 'spectral': 0.0}
     """
-    stats = tuple(stats)
-    _check_protocol(protocol, stats)
+    stats = tuple(_check_protocol(protocol, stats))
     if clean:
         generated = clean_graphs(generated, empty="one_node" if protocol == "gdss" else "drop")
     generated = [g for g in map(_as_networkx, generated) if g.number_of_nodes() > 0]
@@ -220,6 +276,35 @@ def graph_mmd(generated: Sequence[GraphLike], reference: Sequence[GraphLike],
         raise ValueError(f"need graphs with nodes in both samples, got {len(generated)} generated "
                          f"and {len(reference)} reference")
     return statistics_mmd(graph_statistics(generated, stats), graph_statistics(reference, stats), protocol)
+
+
+def graph_mmd_dense(
+    adj: Tensor,
+    node_mask: Tensor,
+    reference: Sequence[GraphLike],
+    stats: Sequence[str] = STATISTICS,
+    protocol: str = "gdss",
+    clean: bool = True,
+) -> dict[str, float]:
+    r""":func:`graph_mmd` of generated graphs given as a padded batch ``adj [B, N, N]``,
+    ``node_mask [B, N]`` (as :meth:`edgraph.GraphEBM.sample_tensors` returns them), with the same
+    cleaning and kernels, and no conversion of the generated graphs to networkx.
+
+    >>> graphs = [nx.path_graph(4), nx.star_graph(3)]
+    >>> adj, node_mask = graphs_to_dense(graphs)
+    >>> graph_mmd_dense(adj, node_mask, graphs, stats=("degree", "orbit"))
+    {'degree': 0.0, 'orbit': 0.0}
+    """
+    stats = tuple(_check_protocol(protocol, stats))
+    if clean:
+        adj, node_mask = clean_dense(adj, node_mask, empty="one_node" if protocol == "gdss" else "drop")
+    keep = node_mask.bool().any(1)
+    adj, node_mask = adj[keep], node_mask[keep]
+    reference = [g for g in map(_as_networkx, reference) if g.number_of_nodes() > 0]
+    if not len(adj) or not reference:
+        raise ValueError(f"need graphs with nodes in both samples, got {len(adj)} generated and {len(reference)} reference")
+    generated = dense_statistics(adj, node_mask, stats)
+    return statistics_mmd(generated, graph_statistics(reference, stats), protocol)
 
 
 def reference_floor(train: Sequence[GraphLike], test: Sequence[GraphLike], num_samples: int,
@@ -236,8 +321,7 @@ def reference_floor(train: Sequence[GraphLike], test: Sequence[GraphLike], num_s
     >>> sorted(floor["degree"])
     ['mean', 'std']
     """
-    stats = tuple(stats)
-    _check_protocol(protocol, stats)
+    stats = tuple(_check_protocol(protocol, stats))
     if num_samples < 1:
         raise ValueError(f"num_samples must be positive, got {num_samples}")
     if not seeds:

@@ -3,7 +3,7 @@ r"""MCMC samplers for energy-based models ``p(x) ∝ exp(-E(x) / T)``.
 Discrete (binary 0/1 ``[B, D]`` or one-hot ``[B, D, K]``): :class:`Gibbs`, :class:`GWG`,
 :class:`DULA`, :class:`DMALA`. Continuous ``[B, D]``: :class:`Langevin`, :class:`MALA`.
 All share ``.sample(energy, x0, steps, mask=None, generator=None) -> x`` and expose
-``acceptance_rate`` after a call.
+``acceptance_rate`` after a call. :func:`make_sampler` builds a discrete sampler from its name.
 """
 
 from edgraph.samplers.base import Sampler
@@ -11,5 +11,6 @@ from edgraph.samplers.continuous import MALA, Langevin
 from edgraph.samplers.dlp import DMALA, DULA
 from edgraph.samplers.gibbs import Gibbs
 from edgraph.samplers.gwg import GWG
+from edgraph.samplers.registry import DISCRETE_SAMPLERS, make_sampler
 
-__all__ = ["Sampler", "Gibbs", "GWG", "DULA", "DMALA", "Langevin", "MALA"]
+__all__ = ["DISCRETE_SAMPLERS", "make_sampler", "Sampler", "Gibbs", "GWG", "DULA", "DMALA", "Langevin", "MALA"]

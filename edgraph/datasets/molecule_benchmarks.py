@@ -28,9 +28,10 @@ import torch
 from rdkit import Chem, RDConfig
 from torch import Tensor
 
+from edgraph.datasets.graph_benchmarks import MOLECULE_DATASETS
 from edgraph.datasets.download import cache_dir, data_root, fetch, sha256_file
 from edgraph.io import atomic_write
-from edgraph.molecules import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, canonical_smiles, mol_from_smiles, mols_to_dense
+from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, canonical_smiles, mol_from_smiles, mols_to_dense
 
 QM9_SMILES_FILE = "qm9_smiles.csv"  # one column "smiles": the SMILES1 column of GDSS's qm9.csv
 QM9_SMILES_SHA256 = "80c060e299a44112b89be3fc6d95145dfeda97aa3eab1e2662aafdfbb00f7929"
@@ -43,7 +44,6 @@ QM9_SPLIT_URL = "https://raw.githubusercontent.com/harryjo97/GDSS/master/data/va
 NCI_FILE = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
 NCI_ELEMENTS = frozenset("CNOF")
 
-MOLECULE_DATASETS = ("qm9", "nci_small")
 SPLITS = ("train", "test", "all")
 
 
@@ -172,7 +172,7 @@ def load_molecule_tensors(name: str = "qm9", split: str = "train", root: str | o
                           max_atoms: int = QM9_MAX_ATOMS) -> tuple[Tensor, Tensor, Tensor]:
     """Typed dense graphs ``(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])`` of a split.
 
-    See :mod:`edgraph.molecules` for the representation and the atom vocabularies. The tensors
+    See :mod:`edgraph.chem` for the representation and the atom vocabularies. The tensors
     are cached (compact integer npz) in the cache folder, keyed by the split, vocabulary and
     the raw file's checksum; the first QM9 train load parses 120k SMILES (about a minute).
     """

@@ -111,6 +111,10 @@ DATASETS: dict[str, GraphDataset] = {
 }
 
 
+#: Names of the molecule datasets (:mod:`edgraph.datasets.molecule_benchmarks`, which needs RDKit).
+MOLECULE_DATASETS = ("qm9", "nci_small")
+
+
 def dataset_info(name: str) -> GraphDataset:
     """The registry entry of a dataset, or a ``ValueError`` listing the valid names."""
     if name not in DATASETS:

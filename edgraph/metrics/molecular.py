@@ -1,7 +1,7 @@
 r"""Molecule generation metrics as published for QM9/ZINC (MoFlow, GDSS, DiGress, ...).
 
 * validity: fraction of generated graphs that RDKit sanitizes; reported without and with the
-  valence correction of :func:`edgraph.molecules.dense_to_mols`;
+  valence correction of :func:`edgraph.chem.dense_to_mols`;
 * uniqueness: distinct canonical SMILES / valid molecules;
 * novelty: fraction of the distinct valid molecules that are not in the training set
   (the MOSES definition that GDSS reports);
@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse
 from rdkit import Chem
 
-from edgraph.molecules import canonical_smiles, mol_from_smiles
+from edgraph.chem import canonical_smiles, mol_from_smiles
 
 MoleculeLike = Chem.Mol | str | None
 

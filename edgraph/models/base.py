@@ -1,0 +1,379 @@
+r"""What every edgraph model shares: ``fit``, ``sample``, ``save`` and ``load``.
+
+A model is an energy network :math:`E_\theta` plus what generation needs beside it, derived from
+its training data (which it keeps, as compact tensors). Subclasses say how data become tensors
+(:meth:`EnergyModel.encode`), which loss trains the energy, how chains start and run, and how
+sampled tensors become user objects (:meth:`EnergyModel.decode`). Everything else lives here once:
+the training run, the sampling loop, and checkpoint input and output.
+
+A checkpoint (``model.pt`` or a Lightning ``last.ckpt``) holds ``format`` (the model class),
+``version`` (:data:`FORMAT_VERSION`), ``config`` (the constructor's arguments), ``steps_trained``,
+``training_data`` (tensors) and the raw and EMA weights. It is read with
+``torch.load(weights_only=True)``, so loading never runs code from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import numbers
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from edgraph.io import atomic_write
+from edgraph.options import check_fields
+from edgraph.samplers import DISCRETE_SAMPLERS, Sampler, make_sampler
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+    from edgraph.training import EnergyModule, Loss, TrainConfig
+
+FORMAT_VERSION = 2
+#: Where sampling chains start: noise from the training statistics, or training examples.
+INITS = ("noise", "data")
+
+States = tuple[Tensor, ...]
+
+
+class EnergyModel(ABC):
+    """Base class of :class:`~edgraph.GraphEBM` and :class:`~edgraph.MoleculeEBM`.
+
+    ``config`` is a dataclass of the constructor's arguments; ``energy`` holds the raw weights and
+    ``sampling_energy`` the EMA weights that sampling uses; ``training_data`` the encoded
+    training set (``None`` before ``fit``).
+    """
+
+    format: ClassVar[str]
+    config: Any
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.energy = self._new_energy()
+        self.sampling_energy = self.energy
+        self.training_data: dict[str, Tensor] | None = None
+        self.steps_trained = 0
+
+    # What a model defines.
+
+    @abstractmethod
+    def _new_energy(self) -> nn.Module:
+        """A freshly initialised energy network for ``self.config``."""
+
+    @abstractmethod
+    def encode(self, data: Any) -> dict[str, Tensor]:
+        """The compact training record of user data (checked), as stored in checkpoints."""
+
+    @abstractmethod
+    def _training_tensors(self) -> States:
+        """The tensors one training batch is drawn from, in the order the loss takes them."""
+
+    @abstractmethod
+    def training_loss(self, config: TrainConfig) -> Loss:
+        """The loss ``(energy, *batch) -> scalar`` for ``config.objective``."""
+
+    @abstractmethod
+    def noise_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
+        """Chain starts drawn from the training statistics, as the model's sampling states."""
+
+    @abstractmethod
+    def data_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
+        """Chain starts at training examples drawn uniformly with replacement."""
+
+    @abstractmethod
+    def _run_chains(
+        self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
+    ) -> States:
+        """Run ``chain`` for ``steps`` steps from ``states``; return the final dense tensors."""
+
+    @abstractmethod
+    def decode(self, tensors: States) -> list:
+        """User objects (graphs, SMILES) from the dense tensors :meth:`sample_tensors` returns."""
+
+    # Shared behaviour.
+
+    def _set_training_data(self, record: dict[str, Tensor]) -> None:
+        """Keep the encoded training set; subclasses derive their sampling statistics from it."""
+        self.training_data = record
+
+    def prepare(self, data: Any) -> States:
+        """Encode ``data``, keep it as the training set (what sampling statistics derive from),
+        and return the tensors training batches are drawn from, e.g. ``(x, mask)`` for graphs."""
+        self._set_training_data(self.encode(data))
+        return self._training_tensors()
+
+    def _require_data(self) -> dict[str, Tensor]:
+        if self.training_data is None:
+            raise RuntimeError("the model has not been fitted: call fit() or load() first")
+        return self.training_data
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything a checkpoint holds besides the weights."""
+        return {
+            "format": self.format,
+            "version": FORMAT_VERSION,
+            "config": _plain(dataclasses.asdict(self.config)),
+            "steps_trained": self.steps_trained,
+            "training_data": self.training_data,
+        }
+
+    def _fit(
+        self,
+        data: Any,
+        run_dir: str | Path | None,
+        resume: bool,
+        train_options: dict[str, Any],
+        callbacks: Callable[[EnergyModule], list[pl.Callback]] | None = None,
+    ) -> None:
+        """Encode ``data`` and train the energy on it in ``run_dir`` (see :meth:`GraphEBM.fit`).
+
+        Everything is checked before anything is written or changed: the options, the data and,
+        on ``resume``, that the run holds this model, this data and budget left to train.
+        """
+        from edgraph.training import TrainConfig, check_budget_left, spent_budget
+
+        config = TrainConfig.from_dict(train_options)
+        record = self.encode(data)
+        if run_dir is None:
+            with tempfile.TemporaryDirectory(prefix="edgraph-run-") as scratch:
+                self._train(Path(scratch), record, config, False, callbacks)
+            return
+        if resume:
+            saved = _read_checkpoint(Path(run_dir) / "checkpoints" / "last.ckpt", self.format)
+            self._check_same_run(saved["edgraph"], record)
+            check_budget_left(config, *spent_budget(saved))
+        self._train(Path(run_dir), record, config, resume, callbacks)
+
+    def _train(
+        self,
+        run_dir: Path,
+        record: dict[str, Tensor],
+        config: TrainConfig,
+        resume: bool,
+        callbacks: Callable[[EnergyModule], list[pl.Callback]] | None,
+    ) -> None:
+        from edgraph.training import train_energy
+
+        self._set_training_data(record)
+        module = train_energy(
+            self.energy,
+            self.training_loss(config),
+            self._training_tensors(),
+            config,
+            run_dir,
+            self.metadata(),
+            resume,
+            callbacks or (lambda module: []),
+        )
+        self.steps_trained = module.global_step
+        self.energy = module.energy.cpu()
+        self.sampling_energy = module.ema.cpu()
+        if module.trainer.is_global_zero:
+            self.save(run_dir / "model.pt")
+
+    def _check_same_run(self, saved: dict[str, Any], record: dict[str, Tensor]) -> None:
+        ours = _plain(dataclasses.asdict(self.config))
+        if saved["config"] != ours:
+            diff = {k: (saved["config"].get(k), v) for k, v in ours.items() if saved["config"].get(k) != v}
+            raise ValueError(f"cannot resume: the run belongs to another model (saved vs requested: {diff})")
+        if not _same_record(saved.get("training_data"), record):
+            raise ValueError("cannot resume: the run was trained on other data than the data given now")
+
+    def sample(
+        self,
+        num: int,
+        *,
+        seed: int | None = None,
+        sampler: str | None = None,
+        steps: int | None = None,
+        step_size: float | None = None,
+        init: str = "noise",
+        device: str | torch.device | None = None,
+        progress: bool = False,
+    ) -> list:
+        r"""Generate ``num`` samples (node or atom counts drawn from the training distribution).
+
+        ``sampler`` (``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``), ``steps`` and
+        ``step_size`` default to the model's config; the same ``seed`` gives the same samples.
+        ``init="noise"`` starts each chain from the training statistics, ``init="data"`` at a
+        training example drawn uniformly (``steps=0`` then returns training examples unchanged).
+        ``progress=True`` reports the sampler's steps on stderr.
+        """
+        return self.decode(
+            self.sample_tensors(
+                num,
+                seed=seed,
+                sampler=sampler,
+                steps=steps,
+                step_size=step_size,
+                init=init,
+                device=device,
+                progress=progress,
+            )
+        )
+
+    def sample_tensors(
+        self,
+        num: int,
+        *,
+        seed: int | None = None,
+        sampler: str | None = None,
+        steps: int | None = None,
+        step_size: float | None = None,
+        init: str = "noise",
+        device: str | torch.device | None = None,
+        progress: bool = False,
+        energy: nn.Module | None = None,
+    ) -> States:
+        """What :meth:`sample` decodes: the model's dense tensors, on the CPU; arguments as in
+        :meth:`sample` (``energy`` defaults to the EMA weights)."""
+        if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0:
+            raise ValueError(f"the number of samples must be a non-negative integer, got {num!r}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose from {INITS}")
+        self._require_data()
+        c = self.config
+        chain = make_sampler(sampler or c.sampler, step_size if step_size is not None else c.step_size)
+        steps = c.sampler_steps if steps is None else steps
+        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+        energy = self.sampling_energy if energy is None else energy
+        device = torch.device(device) if device is not None else next(energy.parameters()).device
+        generator = torch.Generator(device)
+        generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
+        starts = self.noise_states if init == "noise" else self.data_states
+        states = starts(int(num), generator, device)
+        was_training = energy.training
+        energy.eval().to(device)
+        try:
+            with torch.no_grad():
+                dense = self._run_chains(energy, chain, states, int(steps), generator, progress)
+        finally:
+            energy.train(was_training)
+        return tuple(t.cpu() for t in dense)
+
+    def save(self, path: str | Path) -> None:
+        """Write config, training data and weights (raw and EMA) to ``path``, atomically."""
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                **self.metadata(),
+                "energy": self.energy.state_dict(),
+                "sampling_energy": self.sampling_energy.state_dict(),
+            },
+            buffer,
+        )
+        atomic_write(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Load a model from a ``model.pt``, a Lightning ``.ckpt``, or a run directory.
+
+        A run directory gives its ``model.pt`` if training finished, else
+        ``checkpoints/last.ckpt`` (an interrupted run can be sampled from).
+        """
+        path = model_file(path)
+        payload = _read_checkpoint(path, cls.format)
+        meta = payload.get("edgraph", payload)
+        try:
+            model = cls(**meta["config"])
+            model._set_training_data(meta["training_data"])
+        except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as err:
+            raise ValueError(f"{path}: the saved config or training data are damaged ({err})") from None
+        model.steps_trained = int(meta["steps_trained"])
+        if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
+            weights = payload["state_dict"]
+            raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
+            ema = {k[len("ema.") :]: v for k, v in weights.items() if k.startswith("ema.")}
+        else:
+            raw, ema = payload["energy"], payload["sampling_energy"]
+        try:
+            model.energy.load_state_dict(raw)
+            model.sampling_energy = model._new_energy()
+            model.sampling_energy.load_state_dict(ema)
+        except RuntimeError as err:
+            raise ValueError(f"{path}: weights do not fit the saved config ({err})") from None
+        if not all(torch.isfinite(p).all() for p in model.sampling_energy.parameters()):
+            raise ValueError(f"{path}: the saved weights hold NaN or infinite values")
+        model.sampling_energy.requires_grad_(False)
+        return model
+
+
+def check_options(config: Any) -> None:
+    """Check a model config's types, and the options every model has: ``hidden``, ``layers``,
+    ``num_negatives``, ``w``, ``sampler``, ``sampler_steps`` and ``step_size``."""
+    check_fields(config)
+    for name in ("hidden", "layers", "num_negatives"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if config.w < 0 or config.step_size <= 0 or config.sampler_steps < 0:
+        raise ValueError(
+            f"need w >= 0, step_size > 0 and sampler_steps >= 0; got {config.w}, {config.step_size}, "
+            f"{config.sampler_steps}"
+        )
+    if config.sampler not in DISCRETE_SAMPLERS:
+        raise ValueError(f"unknown sampler {config.sampler!r}; choose from {DISCRETE_SAMPLERS}")
+
+
+def _plain(config: dict[str, Any]) -> dict[str, Any]:
+    """A config as JSON would hold it (tuples as lists), so saved and new configs compare equal."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def _same_record(saved: dict[str, Tensor] | None, record: dict[str, Tensor]) -> bool:
+    if not isinstance(saved, dict) or saved.keys() != record.keys():
+        return False
+    return all(saved[k].shape == record[k].shape and torch.equal(saved[k], record[k]) for k in record)
+
+
+def model_file(path: str | Path) -> Path:
+    """The file a model loads from: ``path`` itself, or for a run directory its ``model.pt``
+    if training finished, else ``checkpoints/last.ckpt``."""
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    found = [p for p in (path / "model.pt", path / "checkpoints" / "last.ckpt") if p.is_file()]
+    if not found:
+        raise FileNotFoundError(f"{path} holds no model.pt nor checkpoints/last.ckpt")
+    return found[0]
+
+
+def checkpoint_format(path: str | Path) -> str:
+    """The model format a checkpoint, ``model.pt`` or run directory holds (e.g.
+    ``"edgraph.GraphEBM"``), so callers can pick the class that loads it."""
+    payload = _read_checkpoint(model_file(path), None)
+    return payload.get("edgraph", payload)["format"]
+
+
+def _read_checkpoint(path: Path, format: str | None) -> dict[str, Any]:
+    """Load a checkpoint safely (``weights_only``), turning damage into a clear ``ValueError``.
+
+    ``format``: the model format it must hold (``None``: any edgraph model format).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated, foreign or code-carrying files
+        if "weights_only" in str(err) or "Unsupported global" in str(err):
+            raise ValueError(f"refused: {path} asks to run code on load, which edgraph never does ({err})") from None
+        raise ValueError(
+            f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): {type(err).__name__}: {err}"
+        ) from None
+    meta = payload.get("edgraph", payload) if isinstance(payload, dict) else None
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if not isinstance(found, str) or not found.startswith("edgraph.") or format not in (None, found):
+        held = f" (it holds {found})" if isinstance(found, str) and found.startswith("edgraph.") else ""
+        raise ValueError(f"{path} is not an edgraph {(format or 'model').removeprefix('edgraph.')} checkpoint{held}")
+    if meta.get("version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has checkpoint format version {meta.get('version')}; this edgraph reads version "
+            f"{FORMAT_VERSION} (train the model again with this version)"
+        )
+    return payload
