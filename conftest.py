@@ -1,19 +1,13 @@
-"""Test configuration: point edgraph at the shared datasets and a throw-away cache."""
+"""Test configuration: a throw-away cache, so tests never read or write the user's."""
 
 import os
-from pathlib import Path
 
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parent
-SHARED_DATA = REPO.parent / "shared" / "datasets"
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _edgraph_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
-    if "EDGRAPH_DATA" not in os.environ:
-        os.environ["EDGRAPH_DATA"] = str(SHARED_DATA)
     os.environ["EDGRAPH_CACHE"] = str(tmp_path_factory.mktemp("edgraph-cache"))
 
 

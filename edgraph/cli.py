@@ -165,6 +165,7 @@ def _sample(args: argparse.Namespace) -> None:
         write_graphs_json(graphs, args.out, **provenance)
         print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
         return
+    assert isinstance(model, MoleculeEBM)
     smiles = model.decode(tensors)
     corrected = model.decode(tensors, correct=True)
     atomic_write(args.out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))

@@ -17,7 +17,8 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -304,24 +305,21 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
         )
 
 
-class _quiet_lightning:
+@contextmanager
+def _quiet_lightning() -> Iterator[None]:
     """Silence Lightning's start-up banners, tips and data-loader advice, which say nothing about edgraph runs."""
-
-    _LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero")
-
-    def __enter__(self) -> None:
-        self._levels = [logging.getLogger(name).level for name in self._LOGGERS]
-        for name in self._LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
-        for pattern in (".*does not have many workers.*", ".*litmodels.*", ".*LeafSpec.*", ".*treespec.*"):
-            warnings.filterwarnings("ignore", message=pattern)
-
-    def __exit__(self, *exc: object) -> None:
-        self._warnings.__exit__(*exc)
-        for name, level in zip(self._LOGGERS, self._levels):
-            logging.getLogger(name).setLevel(level)
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for pattern in (".*does not have many workers.*", ".*litmodels.*", ".*LeafSpec.*", ".*treespec.*"):
+                warnings.filterwarnings("ignore", message=pattern)
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 class LineProgress(pl.Callback):
@@ -368,7 +366,8 @@ class CosineDecay(pl.Callback):
     def fraction(self, trainer: pl.Trainer) -> float:
         """The spent fraction :math:`f_t` of the budget, in [0, 1]."""
         spent = trainer.global_step / self.config.max_steps if self.config.max_steps else 0.0
-        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning at run time
+        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
         if self.config.max_minutes and timer is not None:
             spent = max(spent, (timer.time_elapsed("train") or 0.0) / (60 * self.config.max_minutes))
         return min(spent, 1.0)

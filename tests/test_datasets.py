@@ -24,7 +24,7 @@ from edgraph.datasets import (
 from edgraph.datasets import download
 from edgraph.datasets.download import load_container_pickle
 
-CITESEER = Path(os.environ.get("EDGRAPH_DATA", Path(__file__).resolve().parents[2] / "shared" / "datasets")) / "ind.citeseer.graph"
+CITESEER = Path(__file__).resolve().parents[1] / "datasets" / "ind.citeseer.graph"  # committed with the repository
 
 
 def test_ego_small_reproduces_the_published_figures():
@@ -101,7 +101,7 @@ def test_data_root_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("EDGRAPH_DATA", str(tmp_path))
     assert data_root() == tmp_path and data_root("elsewhere") == Path("elsewhere")
     monkeypatch.delenv("EDGRAPH_DATA")
-    assert data_root().name == "datasets"
+    assert data_root() == CITESEER.parent
 
 
 def test_unpickler_admits_only_containers(tmp_path):

@@ -92,8 +92,8 @@ def test_gradient_matches_finite_differences():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown node features"):
         GraphEnergy(N, features=("degree", "pagerank"))
-    with pytest.raises(ValueError, match="unknown convolution"):
-        GraphEnergy(N, conv="gat")
+    with pytest.raises(TypeError, match="conv"):
+        GraphEnergy(N, conv="gin")  # GIN is the one convolution
     with pytest.raises(ValueError, match=f"expects {num_pairs(N)}"):
         GraphEnergy(N)(torch.zeros(2, 4), torch.ones(2, 4))  # 4 is no n(n-1)/2
 

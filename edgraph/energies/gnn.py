@@ -22,12 +22,11 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import DenseGINConv, DenseGraphConv
+from torch_geometric.nn import DenseGINConv
 
 from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs, size_buckets
 
 NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
-CONVOLUTIONS = {"gin", "graphconv"}
 MIN_GROUP = 64
 
 
@@ -94,7 +93,7 @@ class GraphEnergy(nn.Module):
         E = \mathrm{MLP}\big(\tfrac1N\textstyle\sum_i h_i,\ \tfrac1n\sum_i h_i,\ \tfrac nN\big)
 
     with :math:`f(A)` the structural features of :func:`structural_features` and Conv a dense
-    GIN (Xu et al. 2019) or GraphConv layer over real nodes only; padding nodes never enter.
+    GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter.
 
     Args:
         max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
@@ -102,34 +101,29 @@ class GraphEnergy(nn.Module):
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
-        conv: ``"gin"`` (DenseGINConv) or ``"graphconv"`` (DenseGraphConv).
         buckets: a batch is split into this many groups of similar node counts, each padded
             only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
-            the same for any value; on ego_small's mix of sizes 3 makes an ED training step
-            ~2x faster than 1, with 2.3x less memory (``evaluation/bench_training.py``).
+            the same for any value; a batch of mixed sizes costs less work and memory split
+            (``evaluation/bench_training.py`` measures by how much).
             Batches too small to gain (under ``MIN_GROUP`` graphs per group) are not split.
 
     >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
-    >>> x, mask = torch.ones(3, 6), torch.ones(3, 6)
+    >>> x, mask = torch.ones(3, 6), torch.ones(3, 6, dtype=torch.bool)
     >>> energy(x, mask).shape
     torch.Size([3])
     """
 
     def __init__(self, max_nodes: int, hidden: int = 64, layers: int = 4,
-                 features: Sequence[str] = ("degree", "triangles", "size"), conv: str = "gin",
+                 features: Sequence[str] = ("degree", "triangles", "size"),
                  buckets: int = 3) -> None:
         super().__init__()
-        if conv not in CONVOLUTIONS:
-            raise ValueError(f"unknown convolution {conv!r}; choose from {sorted(CONVOLUTIONS)}")
         structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
         self.embed = nn.Linear(len(self.features) + 1, hidden)
         self.convs = nn.ModuleList(
-            DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) if conv == "gin"
-            else DenseGraphConv(hidden, hidden, aggr="add")
-            for _ in range(layers))
+            DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
         self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
@@ -139,7 +133,7 @@ class GraphEnergy(nn.Module):
                              f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
                              "of fewer nodes")
         # Groups of fewer than MIN_GROUP graphs cost more in per-call overhead than their padding
-        # saves: PCD's 32 chains ran ~1.3x slower split in three (evaluation/bench_training.py).
+        # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)
         if buckets < 2 or mask.shape != x.shape:  # no sorting in the sampler's hot path when not splitting
             return self._padded_energy(x, mask)

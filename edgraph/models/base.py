@@ -161,6 +161,11 @@ class EnergyModel(ABC):
         from edgraph.training import train_energy
 
         self._set_training_data(record)
+        if not resume and self.steps_trained == 0:
+            # A fresh fit draws its initial weights from the run's seed, so a seed fixes the whole run.
+            with torch.random.fork_rng():
+                torch.manual_seed(config.seed)
+                self.energy = self._new_energy()
         module = train_energy(
             self.energy,
             self.training_loss(config),
@@ -305,6 +310,18 @@ class EnergyModel(ABC):
         return model
 
 
+def draw(probs: Tensor, num: int, generator: torch.Generator) -> Tensor:
+    """``num`` categories drawn with replacement from each row of ``probs`` (``[K]`` or ``[B, K]``),
+    as :func:`torch.multinomial` does, but also for ``num = 0``.
+
+    >>> draw(torch.tensor([0.0, 1.0]), 3, torch.Generator()).tolist(), draw(torch.ones(2), 0, torch.Generator()).shape
+    ([1, 1, 1], torch.Size([0]))
+    """
+    if num == 0:
+        return torch.zeros(*probs.shape[:-1], 0, dtype=torch.long, device=probs.device)
+    return torch.multinomial(probs, num, replacement=True, generator=generator)
+
+
 def check_options(config: Any) -> None:
     """Check a model config's types, and the options every model has: ``hidden``, ``layers``,
     ``num_negatives``, ``w``, ``sampler``, ``sampler_steps`` and ``step_size``."""
@@ -366,7 +383,7 @@ def _read_checkpoint(path: Path, format: str | None) -> dict[str, Any]:
         raise ValueError(
             f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): {type(err).__name__}: {err}"
         ) from None
-    meta = payload.get("edgraph", payload) if isinstance(payload, dict) else None
+    meta = payload.get("edgraph", payload) if isinstance(payload, dict) else {}
     found = meta.get("format") if isinstance(meta, dict) else None
     if not isinstance(found, str) or not found.startswith("edgraph.") or format not in (None, found):
         held = f" (it holds {found})" if isinstance(found, str) and found.startswith("edgraph.") else ""

@@ -33,7 +33,7 @@ from edgraph.graphs import (
     pair_mask,
     size_buckets,
 )
-from edgraph.models.base import EnergyModel, States, check_options
+from edgraph.models.base import EnergyModel, States, check_options, draw
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
 from edgraph.samplers import Sampler, make_sampler
@@ -81,6 +81,13 @@ class GraphConfig:
         if unknown or not self.features:
             raise ValueError(f"features must be a non-empty subset of {NODE_FEATURES}, got {list(self.features)}")
 
+    def perturbation(self) -> BernoulliFlip | ScaledBernoulliFlip:
+        """The ED perturbation: flips with probability ``eps``, or about ``flips`` per graph."""
+        if self.flips is not None:
+            return ScaledBernoulliFlip(self.flips)
+        assert self.eps is not None  # __post_init__ sets one of the two
+        return BernoulliFlip(self.eps)
+
 
 class GraphEBM(EnergyModel):
     r"""Energy-based model of graphs trained with Energy Discrepancy.
@@ -126,7 +133,7 @@ class GraphEBM(EnergyModel):
     ) -> None:
         super().__init__(
             GraphConfig(
-                max_nodes, hidden, layers, tuple(features), eps, flips, num_negatives, w, sampler, sampler_steps,
+                max_nodes, hidden, layers, features, eps, flips, num_negatives, w, sampler, sampler_steps,
                 step_size,
             )
         )
@@ -218,7 +225,7 @@ class GraphEBM(EnergyModel):
         Bernoulli flips of valid pairs (``eps`` or ``flips``), or PCD on chains from noise."""
         c = self.config
         if config.objective == "ed":
-            flip = BernoulliFlip(c.eps) if c.flips is None else ScaledBernoulliFlip(c.flips)
+            flip = c.perturbation()
 
             def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
                 return energy_discrepancy(energy, x, flip, c.num_negatives, c.w, mask)
@@ -228,7 +235,10 @@ class GraphEBM(EnergyModel):
         cpu = torch.device("cpu")
         x0, mask = self.noise_states(config.cd_chains, generator, cpu)
         chains = PersistentChains(
-            x0, mask, reinit=lambda k, gen: self.noise_states(k, gen, cpu)[0], reinit_prob=config.cd_reinit
+            x0,
+            mask,
+            reinit=lambda k, gen: self.noise_states(k, gen or torch.default_generator, cpu)[0],
+            reinit_prob=config.cd_reinit,
         )
         return PersistentCD(
             make_sampler(config.cd_sampler, c.step_size), config.cd_steps, chains,
@@ -240,7 +250,7 @@ class GraphEBM(EnergyModel):
         pairs: edge vectors ``x0 [num, D]`` and their bool pair masks."""
         self._require_data()
         assert self.node_counts is not None and self.edge_density is not None
-        n = torch.multinomial(self.node_counts.float().to(device), num, replacement=True, generator=generator)
+        n = draw(self.node_counts.float().to(device), num, generator)
         mask = pair_mask(torch.arange(self.config.max_nodes, device=device) < n[:, None])
         density = self.edge_density.float().to(device)[n]
         return torch.bernoulli(density[:, None] * mask, generator=generator), mask

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -44,7 +44,7 @@ from torch import Tensor, nn
 from edgraph.energies.molecule import MoleculeEnergy
 from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dense_to_smiles, mols_to_dense
 from edgraph.graphs import num_pairs, pair_mask
-from edgraph.models.base import EnergyModel, States, check_options
+from edgraph.models.base import EnergyModel, States, check_options, draw
 from edgraph.objectives import energy_discrepancy
 from edgraph.perturbations import UniformCategorical
 from edgraph.samplers import Sampler
@@ -198,7 +198,7 @@ class MoleculeEBM(EnergyModel):
     ) -> None:
         super().__init__(
             MoleculeConfig(
-                max_atoms, tuple(atom_types), hidden, layers, eps_atoms, eps_bonds, num_negatives, w, sampler,
+                max_atoms, atom_types, hidden, layers, eps_atoms, eps_bonds, num_negatives, w, sampler,
                 sampler_steps, step_size,
             )
         )
@@ -219,16 +219,16 @@ class MoleculeEBM(EnergyModel):
         if isinstance(data, str):
             raise ValueError(f"expected a list of molecules, got the single string {data[:40]!r}")
         if isinstance(data, tuple) and len(data) == 3 and all(torch.is_tensor(t) for t in data):
-            atoms, bonds, node_mask = data
+            atoms, bonds, node_mask = cast(DenseMolecules, data)
             expected = ((c.max_atoms, len(c.atom_types)), (num_pairs(c.max_atoms), NUM_BOND_TYPES), (c.max_atoms,))
-            if any(tuple(t.shape[1:]) != shape for t, shape in zip(data, expected)):
+            if any(tuple(t.shape[1:]) != shape for t, shape in zip((atoms, bonds, node_mask), expected)):
                 raise ValueError(
                     f"dense molecules must be atoms [B, {c.max_atoms}, {len(c.atom_types)}], bonds "
                     f"[B, {num_pairs(c.max_atoms)}, {NUM_BOND_TYPES}], node_mask [B, {c.max_atoms}]; "
-                    f"got {[tuple(t.shape) for t in data]}"
+                    f"got {[tuple(t.shape) for t in (atoms, bonds, node_mask)]}"
                 )
         else:
-            atoms, bonds, node_mask = mols_to_dense(list(data), c.atom_types, c.max_atoms)
+            atoms, bonds, node_mask = mols_to_dense(list(cast(Sequence[MolLike], data)), c.atom_types, c.max_atoms)
         if len(atoms) == 0:
             raise ValueError("cannot fit a molecule model on zero molecules")
         node_mask = node_mask.bool()
@@ -308,13 +308,11 @@ class MoleculeEBM(EnergyModel):
         self._require_data()
         assert self.node_counts is not None and self.atom_frequency is not None and self.bond_frequency is not None
         c = self.config
-        n = torch.multinomial(self.node_counts.float().to(device), num, replacement=True, generator=generator)
+        n = draw(self.node_counts.float().to(device), num, generator)
         node_mask = torch.arange(c.max_atoms, device=device) < n[:, None]
-        atom_types = torch.multinomial(
-            self.atom_frequency.float().to(device), num * c.max_atoms, replacement=True, generator=generator
-        ).view(num, c.max_atoms)
+        atom_types = draw(self.atom_frequency.float().to(device), num * c.max_atoms, generator).view(num, c.max_atoms)
         bond_probs = self.bond_frequency.float().to(device)[n]  # [num, Kb]
-        bond_types = torch.multinomial(bond_probs, num_pairs(c.max_atoms), replacement=True, generator=generator)
+        bond_types = draw(bond_probs, num_pairs(c.max_atoms), generator)
         bond_types = torch.where(pair_mask(node_mask), bond_types, 0)
         return self._one_hot(atom_types, bond_types, n)
 
@@ -336,11 +334,27 @@ class MoleculeEBM(EnergyModel):
     def decode(self, tensors: States, correct: bool = False) -> list[str | None]:
         """Canonical SMILES of ``(atoms, bonds, node_mask)``, ``None`` where a graph does not
         sanitize; ``correct=True`` applies the valence correction (and keeps the largest fragment)."""
-        return dense_to_smiles(*tensors, atom_types=self.config.atom_types, correct=correct)
+        atoms, bonds, node_mask = tensors
+        return dense_to_smiles(atoms, bonds, node_mask, atom_types=self.config.atom_types, correct=correct)
 
-    def sample(self, num: int, *, correct: bool = False, **options: Any) -> list[str | None]:
+    def sample(
+        self,
+        num: int,
+        *,
+        seed: int | None = None,
+        sampler: str | None = None,
+        steps: int | None = None,
+        step_size: float | None = None,
+        init: str = "noise",
+        device: str | torch.device | None = None,
+        progress: bool = False,
+        correct: bool = False,
+    ) -> list[str | None]:
         """Generate ``num`` molecules as canonical SMILES (``None`` where a generated graph does
-        not sanitize); ``correct=True`` applies the valence correction first. The other options
-        are those of :meth:`edgraph.models.base.EnergyModel.sample` (``seed``, ``sampler``,
-        ``steps``, ``step_size``, ``init``, ``device``, ``progress``)."""
-        return self.decode(self.sample_tensors(num, **options), correct=correct)
+        not sanitize); ``correct=True`` applies the valence correction first. The other arguments
+        are those of :meth:`edgraph.models.base.EnergyModel.sample`."""
+        tensors = self.sample_tensors(
+            num, seed=seed, sampler=sampler, steps=steps, step_size=step_size, init=init, device=device,
+            progress=progress,
+        )
+        return self.decode(tensors, correct=correct)

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from edgraph.energies.base import Energy, evaluate_energy
+from edgraph.progress import progress_range
 
 def energy_and_grad(energy: Energy, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
     r"""Energy ``E(x)`` [B] and its gradient ``dE/dx`` (shape of ``x``), both detached.
@@ -112,7 +112,7 @@ class Sampler(ABC):
             steps: number of MCMC steps (see each sampler for what one step does).
             mask: ``[B, D]``, 1 where an entry may change, 0 where it is frozen; passed to ``energy``.
             generator: source of randomness; the same seed gives the same chains.
-            progress: show a tqdm progress bar over the steps (on stderr).
+            progress: report the steps on stderr (a bar on a terminal, else a line every tenth).
 
         Returns:
             Tensor shaped like ``x0``.
@@ -124,8 +124,7 @@ class Sampler(ABC):
         self._check_state(x0)
         free = free_entries(mask, x0)
         with torch.no_grad():
-            step_range = tqdm(range(int(steps)), desc=type(self).__name__, unit="step", disable=not progress,
-                              leave=False)
+            step_range = progress_range(int(steps), type(self).__name__, progress)
             x, acceptance = self._run(energy, x0.detach().clone(), step_range, mask, free, generator)
         self.acceptance_rate = acceptance
         return x

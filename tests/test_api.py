@@ -1,0 +1,132 @@
+"""The shape both models share, and the run behaviour of fit: seeds, checkpoints, budgets, progress."""
+
+import inspect
+import subprocess
+import sys
+
+import networkx as nx
+import pytest
+import torch
+
+from edgraph import GraphEBM, MoleculeEBM
+from edgraph.graphs import graphs_to_dense
+from edgraph.metrics import graph_mmd, graph_mmd_dense
+
+GRAPHS = [nx.cycle_graph(4), nx.path_graph(5), nx.star_graph(4), nx.complete_graph(3)] * 4
+TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
+FAST = dict(batch_size=8, progress=False, checkpoint_every=2)
+
+
+def test_import_loads_neither_rdkit_nor_lightning():
+    code = ("import sys, edgraph, edgraph.metrics, edgraph.datasets; from edgraph import GraphEBM; "
+            "print(sorted(m for m in ('rdkit', 'lightning') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_both_models_share_one_sampling_signature():
+    def keywords(method):
+        return [p.name for p in inspect.signature(method).parameters.values() if p.kind is p.KEYWORD_ONLY]
+
+    graph, molecule = keywords(GraphEBM.sample), keywords(MoleculeEBM.sample)
+    assert graph == ["seed", "sampler", "steps", "step_size", "init", "device", "progress"]
+    assert molecule == [*graph, "correct"]
+    for model in (GraphEBM, MoleculeEBM):
+        _, size, *options = inspect.signature(model.__init__).parameters.values()
+        assert size.kind is size.POSITIONAL_OR_KEYWORD
+        assert all(p.kind is p.KEYWORD_ONLY for p in options)  # hyperparameters are named
+
+
+def test_eps_and_flips_cannot_both_be_set():
+    assert GraphEBM(5).config.eps == 0.2 and GraphEBM(5).config.flips is None
+    assert GraphEBM(5, flips=8).config.eps is None
+    with pytest.raises(ValueError, match="set eps or flips, not both"):
+        GraphEBM(5, eps=0.1, flips=8)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"hidden": "lots"}, "option hidden must be an integer"),
+    ({"features": "degree"}, "option features must be a list of strings"),
+    ({"eps": "1e-3"}, "option eps must be a number or null"),
+    ({"layers": 2.5}, "option layers must be an integer"),
+    ({"eps": 1.5}, "eps must be a flip probability"),
+])
+def test_model_options_are_type_checked(options, message):
+    with pytest.raises(ValueError, match=message):
+        GraphEBM(5, **options)
+
+
+def test_same_seed_gives_the_same_model_and_another_seed_does_not():
+    def weights(seed):
+        model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=2, seed=seed, **FAST)
+        return torch.cat([p.flatten() for p in model.energy.parameters()])
+
+    first, again, other = weights(0), weights(0), weights(1)
+    assert torch.equal(first, again) and not torch.equal(first, other)
+
+
+def test_every_checkpoint_records_its_own_step(tmp_path):
+    GraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path, max_steps=3, **FAST)
+    ckpt = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 3 and ckpt["edgraph"]["steps_trained"] == 3
+    assert GraphEBM.load(tmp_path / "checkpoints" / "last.ckpt").steps_trained == 3
+    # a run stopped mid-way: the checkpoint of step 2 says 2 steps, not the 0 of the start
+    GraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path / "mid", max_steps=2, **FAST)
+    ckpt = torch.load(tmp_path / "mid" / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["edgraph"]["steps_trained"] == 2
+
+
+def test_resume_with_a_spent_budget_names_the_flag(tmp_path):
+    GraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path, max_steps=2, **FAST)
+    with pytest.raises(ValueError, match="already trained 2 steps of its max_steps budget of 2.*--max-steps"):
+        GraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path, resume=True, max_steps=2, **FAST)
+    with pytest.raises(ValueError, match="other data"):
+        GraphEBM(5, **TINY).fit(GRAPHS[:-1], run_dir=tmp_path, resume=True, max_steps=4, **FAST)
+    resumed = GraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path, resume=True, max_steps=4, **FAST)
+    assert resumed.steps_trained == 4
+
+
+def test_progress_is_a_line_every_n_steps_without_a_terminal(tmp_path):
+    code = ("import networkx as nx; from edgraph import GraphEBM; "
+            "GraphEBM(5, hidden=8, layers=1, num_negatives=4).fit([nx.cycle_graph(4), nx.path_graph(5)] * 4, "
+            f"run_dir={str(tmp_path)!r}, max_steps=6, progress_every=2, batch_size=8)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in lines] == ["2/6", "4/6", "6/6"]
+    assert "\r" not in result.stderr
+    assert "Tip" not in result.stderr and "GPU available" not in result.stderr and "LOCAL_RANK" not in result.stderr
+
+
+def test_fit_without_a_run_dir_leaves_no_folder_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    GraphEBM(5, **TINY).fit(GRAPHS, max_steps=1, **FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_init_for_both_models():
+    graphs = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=1, **FAST).sample(12, steps=0, seed=0, init="data")
+    training = {tuple(sorted(g.edges)) for g in GRAPHS}
+    assert all(tuple(sorted(g.edges)) in training for g in graphs)
+    molecules = ["CCO", "CC=O", "CN", "OCCO"]
+    model = MoleculeEBM(max_atoms=4, hidden=8, layers=1, num_negatives=2).fit(molecules, max_steps=1, **FAST)
+    assert set(model.sample(12, steps=0, seed=0, init="data")) <= {"CCO", "CC=O", "CN", "OCCO"}
+    assert model.sample(0) == [] and model.sample(0, init="data") == []
+
+
+def test_dense_mmd_equals_the_networkx_path():
+    model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=2, **FAST)
+    adj, node_mask = model.sample_tensors(40, steps=3, seed=0)
+    graphs = model.decode((adj, node_mask))
+    for protocol in ("gdss", "gran"):
+        assert graph_mmd_dense(adj, node_mask, GRAPHS, protocol=protocol) == \
+            pytest.approx(graph_mmd(graphs, GRAPHS, protocol=protocol), abs=1e-12)
+    # isolated nodes and empty graphs are cleaned the same way on both paths
+    odd = [nx.empty_graph(3), nx.Graph([(0, 2)]), nx.disjoint_union(nx.path_graph(3), nx.empty_graph(2))]
+    odd[1].add_node(1)
+    adj, node_mask = graphs_to_dense(odd, max_nodes=6)
+    for protocol in ("gdss", "gran"):
+        assert graph_mmd_dense(adj, node_mask, GRAPHS, protocol=protocol) == \
+            pytest.approx(graph_mmd(odd, GRAPHS, protocol=protocol), abs=1e-12)
