@@ -44,6 +44,7 @@ import io
 import os
 import re
 from collections.abc import Callable, Sequence
+from typing import overload
 
 import numpy as np
 import torch
@@ -57,8 +58,11 @@ from edgraph.io import atomic_write
 
 MolLike = Chem.Mol | str
 
+#: Atom vocabulary of GDSS/MoFlow on QM9, elements only (formal charges are dropped when encoding).
 QM9_ATOMS: tuple[str, ...] = ("C", "N", "O", "F")
+#: :data:`QM9_ATOMS` plus the four charged forms that occur in QM9; encodes every QM9 molecule exactly.
 QM9_CHARGED_ATOMS: tuple[str, ...] = ("C", "N", "O", "F", "N+", "O-", "N-", "C-")
+#: Largest number of heavy atoms of a QM9 molecule.
 QM9_MAX_ATOMS = 9
 
 #: RDKit bond type of each bond channel; channel 0 is "no bond".
@@ -99,6 +103,14 @@ def mol_from_smiles(smiles: str) -> Chem.Mol | None:
     """
     with BlockLogs():
         return Chem.MolFromSmiles(smiles)
+
+
+@overload
+def canonical_smiles(mol: Chem.Mol) -> str: ...
+
+
+@overload
+def canonical_smiles(mol: MolLike | None) -> str | None: ...
 
 
 def canonical_smiles(mol: MolLike | None) -> str | None:
@@ -224,7 +236,9 @@ def _build_mol(tokens: Sequence[tuple[str, int]], orders: np.ndarray) -> Chem.RW
         atom.SetFormalCharge(charge)
         mol.AddAtom(atom)
     for u, v in zip(*np.nonzero(np.triu(orders, 1))):
-        mol.AddBond(int(u), int(v), BOND_TYPES[orders[u, v]])
+        bond_type = BOND_TYPES[orders[u, v]]
+        assert bond_type is not None  # orders[u, v] > 0 off the zeros of np.nonzero
+        mol.AddBond(int(u), int(v), bond_type)
     return mol
 
 

@@ -1,4 +1,4 @@
-"""The ``edgraph`` command: ``train``, ``sample``, ``evaluate`` and ``datasets``.
+"""The ``edgraph`` command: ``train``, ``sample``, ``evaluate`` and ``datasets``::
 
     edgraph train --dataset ego_small --out RUN_DIR [--max-minutes M] [--device cpu|cuda] [--resume]
     edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K] [--init data]

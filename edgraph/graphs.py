@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from typing import TypeAlias
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from torch_geometric.data import Data
 
 from edgraph.io import atomic_write
 
-GraphLike = nx.Graph | Data
+#: A graph as users hand it in: a networkx graph or a PyG ``Data`` (undirected, both edge directions).
+GraphLike: TypeAlias = nx.Graph | Data
 
 
 def num_pairs(max_nodes: int) -> int:
@@ -134,9 +136,9 @@ def graphs_to_dense(graphs: Sequence[GraphLike], max_nodes: int | None = None) -
             row.append(index[u])
             col.append(index[v])
     adj = torch.zeros(len(graphs), n_max, n_max)
-    b, r, c = (torch.tensor(t, dtype=torch.long) for t in (batch, row, col))
-    adj[b, r, c] = 1.0
-    adj[b, c, r] = 1.0
+    rows, cols, graph_index = (torch.tensor(t, dtype=torch.long) for t in (row, col, batch))
+    adj[graph_index, rows, cols] = 1.0
+    adj[graph_index, cols, rows] = 1.0
     return adj, torch.arange(n_max) < sizes[:, None]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, cast
 
 import torch
 from torch import Tensor
@@ -117,10 +117,12 @@ def energy_discrepancy(
         raise ValueError(f"w (stabiliser) must be a finite number >= 0, got {w!r}")
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
-    if torch.is_tensor(x):
+    if isinstance(x, Tensor):
         if isinstance(perturbation, (list, tuple)):
             raise ValueError("a single state tensor x takes a single perturbation, not a sequence")
-        states, state_mask = _data_and_negatives(x, perturbation, mask, num_negatives, generator)
+        if mask is not None and not isinstance(mask, Tensor):
+            raise ValueError("a single state tensor x takes a single mask tensor, not a sequence")
+        states, state_mask = _data_and_negatives(x, cast(Perturbation, perturbation), mask, num_negatives, generator)
         batch = x.shape[0]
         energies = evaluate_energy(energy, states, state_mask)
     else:
@@ -134,10 +136,10 @@ def energy_discrepancy(
         if any(part.shape[0] != batch for part in parts):
             raise ValueError(f"all parts of x must hold the same batch, got sizes {[p.shape[0] for p in parts]}")
         stacked = [_data_and_negatives(*args, num_negatives, generator) for args in zip(parts, perturbations, masks)]
-        states = [part for part, _ in stacked]
-        energies = energy(*states) if mask is None else energy(*states, *(m for _, m in stacked))
-        if energies.shape != (states[0].shape[0],):
-            raise ValueError(f"energy must return one value per state, shape ({states[0].shape[0]},); "
+        part_states = [part for part, _ in stacked]
+        energies = energy(*part_states) if mask is None else energy(*part_states, *(m for _, m in stacked))
+        if energies.shape != (part_states[0].shape[0],):
+            raise ValueError(f"energy must return one value per state, shape ({part_states[0].shape[0]},); "
                              f"got {tuple(energies.shape)}")
     energies = energies.view(batch, num_negatives + 1)
 
@@ -282,6 +284,7 @@ class PersistentChains:
         if self.reinit_prob > 0:
             restart = torch.rand(batch_size, generator=generator, device=device) < self.reinit_prob
             if restart.any():
+                assert self.reinit is not None  # checked in __init__ when reinit_prob > 0
                 fresh = self.reinit(int(restart.sum()), generator).to(states)
                 if mask is not None:
                     free = mask[restart] != 0

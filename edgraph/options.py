@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import abc
 import types
 import typing
 from typing import Any
@@ -13,7 +14,8 @@ def check_fields(instance: Any) -> None:
     """Check every field of a dataclass instance against its annotation, in place.
 
     ``int`` refuses booleans and floats, ``float`` takes ints (converted), ``tuple[str, ...]``
-    takes a list or tuple of strings but not a bare string, ``X | None`` takes ``None``.
+    and ``Sequence[str]`` take a list or tuple of strings (kept as a tuple) but not a bare string,
+    ``X | None`` takes ``None``.
 
     >>> @dataclasses.dataclass
     ... class Options:
@@ -46,14 +48,14 @@ def _checked(name: str, value: Any, annotation: Any) -> Any:
             return float(value)
         if option is str and isinstance(value, str):
             return value
-        if (typing.get_origin(option) is tuple and isinstance(value, (list, tuple))
+        if (typing.get_origin(option) in (tuple, abc.Sequence) and isinstance(value, (list, tuple))
                 and all(isinstance(item, str) for item in value)):
             return tuple(value)
     raise ValueError(f"option {name} must be {' or '.join(map(_describe, options))}, got {value!r}")
 
 
 def _describe(option: Any) -> str:
-    if typing.get_origin(option) is tuple:
+    if typing.get_origin(option) in (tuple, abc.Sequence):
         return "a list of strings"
     names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", type(None): "null"}
     return names.get(option, str(option))

@@ -35,7 +35,8 @@ from torch.utils.data import DataLoader, TensorDataset
 from edgraph.io import atomic_write
 from edgraph.options import check_fields
 
-Loss = Callable[..., Tensor]  # loss(energy, *batch) -> scalar, e.g. loss(energy, x, mask)
+#: A training loss, ``loss(energy, *batch) -> scalar``, e.g. ``loss(energy, x, mask)``.
+Loss = Callable[..., Tensor]
 LR_SCHEDULES = ("cosine", "constant")
 OBJECTIVES = ("ed", "pcd")
 DEVICES = ("auto", "cpu", "cuda")
@@ -243,7 +244,7 @@ def train_energy(
     run_dir: Path,
     metadata: dict[str, Any],
     resume: bool = False,
-    callbacks: Callable[[EnergyModule], list[pl.Callback]] = lambda module: [],
+    callbacks: Callable[[EnergyModule], list[pl.Callback]] | None = None,
 ) -> EnergyModule:
     """Train ``energy`` on batches of rows of ``tensors``; return the module holding raw and EMA weights.
 
@@ -254,7 +255,7 @@ def train_energy(
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
     pl.seed_everything(config.seed, verbose=False)
     module = EnergyModule(energy, loss, config, metadata)
-    trainer = build_trainer(config, run_dir, callbacks(module))
+    trainer = build_trainer(config, run_dir, callbacks(module) if callbacks is not None else [])
     if trainer.world_size > 1 and trainer.is_global_zero:
         print(f"training on {trainer.world_size} processes ({config.strategy})", file=sys.stderr, flush=True)
     with _quiet_lightning():

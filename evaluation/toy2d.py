@@ -1,6 +1,6 @@
 """Continuous ED on 2-D toy densities, against denoising score matching and CD with Langevin.
 
-Part 1 (``--part densities``): an :class:`~edgraph.energies.mlp.MLPEnergy` is trained on each toy
+Part 1 (``--part densities``): an :class:`~edgraph.energies.feedforward.MLPEnergy` is trained on each toy
 density by Gaussian Energy Discrepancy (several ``t``), denoising score matching and persistent
 contrastive divergence with Langevin chains, for the same CPU-time budget. Metric: the exact test
 negative log-likelihood ``E(x) + log Z``, with ``Z = sum_grid exp(-E) * cell area`` on a fine
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from edgraph.datasets.toys import TOY_DENSITIES, toy_density_samples
-from edgraph.energies.mlp import MLPEnergy
+from edgraph.energies.feedforward import MLPEnergy
 from edgraph.objectives import PersistentCD, PersistentChains, denoising_score_matching
 from edgraph.objectives import energy_discrepancy, score_matching
 from edgraph.perturbations import Gaussian

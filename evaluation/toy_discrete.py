@@ -2,7 +2,7 @@
 
 Each 2-D toy density is quantised to 32-bit Gray codes (16 bits per coordinate,
 :func:`edgraph.datasets.toys.gray_encode`; Dai et al., NeurIPS 2020). An
-:class:`~edgraph.energies.mlp.MLPEnergy` on the 32 bits is trained by Energy Discrepancy with
+:class:`~edgraph.energies.feedforward.MLPEnergy` on the 32 bits is trained by Energy Discrepancy with
 Bernoulli flips and by persistent contrastive divergence with Gibbs or GWG chains, for the same
 CPU-time budget. Evaluation (same for every method): 4,000 chains from uniform random bits run
 ``--eval-steps`` GWG steps under the learned energy; metric: MMD^2 with the exponential Hamming
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from edgraph.datasets.toys import TOY_DENSITIES, gray_decode, gray_encode, toy_density_samples
-from edgraph.energies.mlp import MLPEnergy
+from edgraph.energies.feedforward import MLPEnergy
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import GWG, Gibbs

@@ -103,6 +103,9 @@ def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]
     return [graphs[i] for i in order]
 
 
+#: The graph benchmark datasets by name (see :func:`dataset_info` and :func:`load_graphs`).
+#:
+#: :meta hide-value:
 DATASETS: dict[str, GraphDataset] = {
     "ego_small": GraphDataset(ego_small, 40, 18, "200 ego graphs of CiteSeer, 4..18 nodes"),
     "community_small": GraphDataset(community_small, 20, 20, "100 two-community graphs, seed 0"),

@@ -198,8 +198,8 @@ def load_molecule_tensors(name: str = "qm9", split: str = "train", root: str | o
 
 
 def _from_indices(atom_index: np.ndarray, bond_order: np.ndarray, num_atom_types: int) -> tuple[Tensor, Tensor, Tensor]:
-    atom_index = torch.from_numpy(atom_index.astype(np.int64))
-    node_mask = atom_index >= 0
-    atoms = torch.nn.functional.one_hot(atom_index.clamp(min=0), num_atom_types).float() * node_mask[..., None]
+    atom_types = torch.from_numpy(atom_index.astype(np.int64))
+    node_mask = atom_types >= 0
+    atoms = torch.nn.functional.one_hot(atom_types.clamp(min=0), num_atom_types).float() * node_mask[..., None]
     bonds = torch.nn.functional.one_hot(torch.from_numpy(bond_order.astype(np.int64)), NUM_BOND_TYPES).float()
     return atoms, bonds, node_mask

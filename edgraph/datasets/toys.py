@@ -114,6 +114,9 @@ def _circles(n: int, g: torch.Generator) -> Tensor:
     return 3.0 * (points + 0.08 * _normal((n, 2), g))
 
 
+#: The 2-D toy densities by name; each maps ``(n, generator)`` to ``n`` points ``[n, 2]``.
+#:
+#: :meta hide-value:
 TOY_DENSITIES: dict[str, Callable[[int, torch.Generator], Tensor]] = {
     "8gaussians": _eight_gaussians,
     "2spirals": _two_spirals,

@@ -2,7 +2,7 @@
 
 from edgraph.energies.gnn import GraphEnergy, mlp, structural_features
 from edgraph.energies.ising import IsingEnergy
-from edgraph.energies.mlp import MLPEnergy
+from edgraph.energies.feedforward import MLPEnergy
 from edgraph.energies.molecule import MoleculeEnergy
 
 __all__ = ["GraphEnergy", "IsingEnergy", "MLPEnergy", "MoleculeEnergy", "mlp", "structural_features"]

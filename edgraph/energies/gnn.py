@@ -26,6 +26,7 @@ from torch_geometric.nn import DenseGINConv
 
 from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs, size_buckets
 
+#: Names of the structural node features :func:`structural_features` computes (see the module docstring).
 NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
 MIN_GROUP = 64
 

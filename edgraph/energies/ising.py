@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 
 class IsingEnergy(nn.Module):
-    r"""Ising energy of binary states ``x`` [B, D] (0/1) with spins ``s = 2x - 1``:
+    r"""Ising energy of binary states ``x`` [B, D] (0/1) with spins ``s = 2x - 1``::
 
         E(x) = -(s^T J s + b^T s),   so   log p(x) = s^T J s + b^T s - log Z.
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import DenseGINConv
@@ -88,7 +90,7 @@ class MoleculeEnergy(nn.Module):
         structure = structural_features(adjs.sum(1), node_mask, self.features)
         h = self.embed(torch.cat([atoms * real, structure, valence[..., None]], -1)) * real
         for convs, update in zip(self.convs, self.updates):
-            message = sum(conv(h, adjs[:, k], node_mask) for k, conv in enumerate(convs))
+            message = sum(conv(h, adjs[:, k], node_mask) for k, conv in enumerate(cast(nn.ModuleList, convs)))
             h = h + update(message) * real
         n = real.sum(1)
         pooled = torch.cat([h.sum(1) / self.max_atoms, h.sum(1) / n.clamp(min=1), n / self.max_atoms], -1)

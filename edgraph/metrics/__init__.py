@@ -1,10 +1,12 @@
 """Graph evaluation: MMD of degree, clustering, orbit and spectral statistics, 4-node orbit counts.
 
-The public entry points are :func:`graph_mmd` (published ``"gdss"`` and ``"gran"`` protocols),
-:func:`reference_floor` (the real-vs-real value a perfect generator would score) and
-:func:`orbit_counts` (ORCA-order node-orbit counts of one graph), :func:`graph_novelty` and
-:func:`graph_uniqueness` (up to isomorphism). :func:`graph_mmd_dense` takes generated graphs as
-padded tensors. Molecule metrics (validity, uniqueness, novelty, NSPDK, FCD) load RDKit on first use.
+The public entry points are :func:`~edgraph.metrics.mmd.graph_mmd` (published ``"gdss"`` and
+``"gran"`` protocols), :func:`~edgraph.metrics.mmd.reference_floor` (the real-vs-real value a perfect
+generator would score) and :func:`~edgraph.metrics.orbits.orbit_counts` (ORCA-order node-orbit
+counts of one graph), :func:`~edgraph.metrics.diversity.graph_novelty` and
+:func:`~edgraph.metrics.diversity.graph_uniqueness` (up to isomorphism).
+:func:`~edgraph.metrics.mmd.graph_mmd_dense` takes generated graphs as padded tensors. Molecule
+metrics (validity, uniqueness, novelty, NSPDK, FCD) load RDKit on first use.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from edgraph.metrics.mmd import (
     reference_floor,
     statistics_mmd,
 )
-from edgraph.metrics.novelty import graph_novelty, graph_uniqueness
+from edgraph.metrics.diversity import graph_novelty, graph_uniqueness
 from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
 from edgraph.metrics.statistics import (
     clustering_coefficients,

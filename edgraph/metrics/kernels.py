@@ -103,7 +103,7 @@ def emd_distance(hist_x: Tensor, hist_y: Tensor | None = None, bin_width: float 
     """
     hist_x = _check_histograms(hist_x, "hist_x")
     symmetric = hist_y is None
-    hist_y = hist_x if symmetric else _check_histograms(hist_y, "hist_y")
+    hist_y = hist_x if hist_y is None else _check_histograms(hist_y, "hist_y")
     groups_x = _count_groups(hist_x)
     groups_y = groups_x if symmetric else _count_groups(hist_y)
     out = torch.empty(len(hist_x), len(hist_y), dtype=torch.float64)

@@ -3,15 +3,15 @@ r"""MMD between sets of graphs under the published evaluation protocols.
 ``protocol="gdss"`` (GraphRNN, EDP-GNN, GDSS) and ``protocol="gran"`` (GRAN, SPECTRE, DiGress)
 use the same statistics with different kernels; their numbers are not interchangeable:
 
-============  ==========================================  ===================================
-statistic     ``gdss``                                     ``gran``
-============  ==========================================  ===================================
-degree        Gaussian-EMD, :math:`\sigma = 1`             Gaussian-TV, :math:`\sigma = 1`
-clustering    Gaussian-EMD, :math:`\sigma = 0.1`,          Gaussian-TV, :math:`\sigma = 0.1`
+============  ==============================================  ===================================
+statistic     ``gdss``                                        ``gran``
+============  ==============================================  ===================================
+degree        Gaussian-EMD, :math:`\sigma = 1`                Gaussian-TV, :math:`\sigma = 1`
+clustering    Gaussian-EMD, :math:`\sigma = 0.1`,             Gaussian-TV, :math:`\sigma = 0.1`
               ground distance :math:`|i-j|/100`
-orbit         Gaussian on :math:`L_2`, :math:`\sigma = 30`  Gaussian-TV, :math:`\sigma = 30`
-spectral      Gaussian-EMD, :math:`\sigma = 1`             Gaussian-TV, :math:`\sigma = 1`
-============  ==========================================  ===================================
+orbit         Gaussian on :math:`L_2`, :math:`\sigma = 30`    Gaussian-TV, :math:`\sigma = 30`
+spectral      Gaussian-EMD, :math:`\sigma = 1`                Gaussian-TV, :math:`\sigma = 1`
+============  ==============================================  ===================================
 
 Histograms (degree, clustering, spectral) are normalised to probability vectors; the orbit
 statistic (mean orbit counts per node) is not. The value is the biased MMD², not clipped.
@@ -38,6 +38,7 @@ from edgraph.graphs import GraphLike, from_pyg, graphs_to_dense
 from edgraph.metrics.kernels import Kernel, emd_distance, euclidean_distance, gaussian, mmd2, total_variation
 from edgraph.metrics.statistics import clustering_histogram, degree_histogram, orbit_statistic, spectral_histogram
 
+#: Names of the graph statistics, in the order they are computed and reported.
 STATISTICS = ("degree", "clustering", "orbit", "spectral")
 
 _STATISTIC_FUNCTIONS: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
@@ -74,6 +75,7 @@ class KernelSpec:
         >>> KernelSpec("l2", sigma=1.0).kernel()(torch.zeros(1, 2), None)
         tensor([[1.]], dtype=torch.float64)
         """
+        distance: Callable[[Tensor, Tensor | None], Tensor]
         if self.distance == "emd":
             distance = partial(emd_distance, bin_width=self.bin_width)
         elif self.distance == "tv":
@@ -83,6 +85,9 @@ class KernelSpec:
         return lambda a, b: gaussian(distance(a, b), self.sigma)
 
 
+#: Kernel of each statistic under each evaluation protocol (the table of the module docstring).
+#:
+#: :meta hide-value:
 PROTOCOLS: dict[str, dict[str, KernelSpec]] = {
     "gdss": {
         "degree": KernelSpec("emd", 1.0),

@@ -160,6 +160,7 @@ def nspdk_features(molecules: Sequence[MoleculeLike], radius: int = 4, distance:
     mask = (1 << nbits) - 1
     rows, cols, values = [], [], []
     for i, mol in enumerate(mols):
+        assert mol is not None  # invalid molecules were refused above
         if mol.GetNumAtoms() == 0:
             continue  # an empty molecule has the zero vector
         for feature, value in _nspdk_vector(mol, radius, distance, mask).items():

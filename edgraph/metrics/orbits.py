@@ -19,11 +19,11 @@ Method. With :math:`A` the adjacency, :math:`d = A\mathbf 1`, :math:`C = A^2 - \
 (common neighbours), :math:`E = A \odot C` (triangles on each edge) and :math:`t = \tfrac12 E\mathbf 1`
 (triangles at each node), the number :math:`N_k(x)` of *not necessarily induced* copies of each
 4-node pattern in which :math:`x` sits at orbit :math:`k` is a short matrix expression (see
-:func:`_subgraph_counts`); only the 4-clique needs a three-index quantity, the number of
+``_subgraph_counts``); only the 4-clique needs a three-index quantity, the number of
 triangles inside each neighbourhood. Each induced graphlet on 4 nodes contains a fixed number
 of copies of the smaller patterns (a 4-clique contains 3 diamonds at every node, ...), so
 :math:`N = M o` with :math:`M` unit upper-triangular, and the induced counts :math:`o` follow by
-back-substitution (:func:`_induced_from_subgraph_counts`). Everything is batched over padded
+back-substitution (``_induced_from_subgraph_counts``). Everything is batched over padded
 adjacency ``[B, N, N]`` in float64, which is exact for all counts below :math:`2^{53}`.
 """
 
@@ -35,6 +35,7 @@ from torch import Tensor
 
 from edgraph.graphs import GraphLike, graphs_to_dense
 
+#: Number of node orbits counted (orbits 0-14 of the graphlets on 2-4 nodes, in ORCA order).
 NUM_ORBITS = 15
 
 #: Elements of the neighbourhood blocks gathered at once when counting 4-cliques.

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
     from edgraph.training import EnergyModule, Loss, TrainConfig
 
+#: Version of the checkpoint format this edgraph writes and reads; other versions are refused.
 FORMAT_VERSION = 2
-#: Where sampling chains start: noise from the training statistics, or training examples.
+#: Where sampling chains start, ``"noise"`` (from the training statistics) or ``"data"`` (at training examples).
 INITS = ("noise", "data")
 
 States = tuple[Tensor, ...]
@@ -174,7 +175,7 @@ class EnergyModel(ABC):
             run_dir,
             self.metadata(),
             resume,
-            callbacks or (lambda module: []),
+            callbacks,
         )
         self.steps_trained = module.global_step
         self.energy = module.energy.cpu()

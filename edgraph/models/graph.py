@@ -56,7 +56,7 @@ class GraphConfig:
     max_nodes: int
     hidden: int
     layers: int
-    features: tuple[str, ...]
+    features: Sequence[str]
     eps: float | None
     flips: float | None
     num_negatives: int

@@ -64,7 +64,7 @@ class MoleculeConfig:
     """The arguments of :class:`MoleculeEBM`, checked."""
 
     max_atoms: int
-    atom_types: tuple[str, ...]
+    atom_types: Sequence[str]
     hidden: int
     layers: int
     eps_atoms: float

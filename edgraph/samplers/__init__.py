@@ -1,9 +1,12 @@
 r"""MCMC samplers for energy-based models ``p(x) ∝ exp(-E(x) / T)``.
 
-Discrete (binary 0/1 ``[B, D]`` or one-hot ``[B, D, K]``): :class:`Gibbs`, :class:`GWG`,
-:class:`DULA`, :class:`DMALA`. Continuous ``[B, D]``: :class:`Langevin`, :class:`MALA`.
-All share ``.sample(energy, x0, steps, mask=None, generator=None) -> x`` and expose
-``acceptance_rate`` after a call. :func:`make_sampler` builds a discrete sampler from its name.
+Discrete (binary 0/1 ``[B, D]`` or one-hot ``[B, D, K]``): :class:`~edgraph.samplers.gibbs.Gibbs`,
+:class:`~edgraph.samplers.gwg.GWG`, :class:`~edgraph.samplers.dlp.DULA`,
+:class:`~edgraph.samplers.dlp.DMALA`. Continuous ``[B, D]``: :class:`~edgraph.samplers.continuous.Langevin`,
+:class:`~edgraph.samplers.continuous.MALA`. All share
+``.sample(energy, x0, steps, mask=None, generator=None) -> x`` (:meth:`~edgraph.samplers.base.Sampler.sample`)
+and expose ``acceptance_rate`` after a call. :func:`~edgraph.samplers.registry.make_sampler` builds a
+discrete sampler from its name.
 """
 
 from edgraph.samplers.base import Sampler

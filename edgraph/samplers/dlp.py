@@ -21,7 +21,7 @@ from edgraph.samplers.discrete import (
 class DULA(GradientMetropolisSampler):
     r"""Discrete unadjusted Langevin algorithm: every free site moves independently, no MH test.
 
-    The discrete Langevin proposal (Zhang et al. 2022, eq. 3) factorises over sites:
+    The discrete Langevin proposal (Zhang et al. 2022, eq. 3) factorises over sites::
 
         q_i(x'_i | x) ∝ exp( ½ ∇log p(x)_i · (x'_i - x_i) - ||x'_i - x_i||² / (2α) ).
 

@@ -14,7 +14,7 @@ class Gibbs(Sampler):
     r"""Gibbs sampler: each step redraws one site from its exact conditional.
 
     For the chosen site ``i`` the energies of all ``K`` alternatives ``x^{(i=k)}`` are computed in
-    one batched call on ``B * K`` states, and the new value is drawn from
+    one batched call on ``B * K`` states, and the new value is drawn from::
 
         p(x_i = k | x_{-i}) = softmax_k(-E(x^{(i=k)}) / T).
 

@@ -23,7 +23,7 @@ class GWG(GradientMetropolisSampler):
     With ``d_{i,k}(x)`` the first-order estimate of ``log p(x with site i = k) - log p(x)``
     (binary: ``d_i = -(1 - 2 x_i) dE/dx_i / T``), one step draws a move (site ``i``, new
     category ``k``) from ``q(i, k | x) = softmax(d(x) / 2)`` over all free sites and all
-    non-current categories, and accepts ``y`` with probability
+    non-current categories, and accepts ``y`` with probability::
 
         min(1, exp((E(x) - E(y)) / T) q(x|y) / q(y|x)).
 

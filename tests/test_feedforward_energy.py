@@ -5,7 +5,7 @@ import itertools
 import pytest
 import torch
 
-from edgraph.energies.mlp import MLPEnergy
+from edgraph.energies.feedforward import MLPEnergy
 from edgraph.objectives import energy_discrepancy
 from edgraph.perturbations import BernoulliFlip
 
