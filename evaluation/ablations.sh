@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue 7 ablations on ego_small: one training seed (0), one sampling seed (0), 1,024 samples, the
-# same wall-clock training budget (3 minutes, one torch thread) for every variant; each line is the
-# command of one row of the ablation table in graph_results.md. Usage, with the project's virtualenv active:
+# Ablations on ego_small: one training seed (0), one sampling seed (0), 1,024 samples, the
+# same wall-clock training budget (3 minutes, one torch thread) for every variant; each line writes one
+# result file (their numbers are summarised in docs/decisions.md). Usage, with the project's virtualenv active:
 # bash evaluation/ablations.sh [NAME ...]
 # (no names: all variants). Rows: python evaluation/graph_results.py --ablation evaluation/results/ablations/*.json
 # The recorded rows (evaluation/results/ablations/) were run at commit 25e854c, whose defaults were 1.5 flips

@@ -5,7 +5,7 @@ sample graphs and compute MMD^2 against the test split under the "gdss" and "gra
 at two sample sizes: 1,024 generated graphs, and as many as the test split (GDSS's setting,
 5 sampling seeds). The real-vs-real floor at the same sizes is computed alongside.
 
-    python evaluation/graph_results.py --dataset ego_small --minutes 3 --train-seeds 0 1 2 \
+    python evaluation/graph_results.py --dataset ego_small --max-steps 1400 --train-seeds 0 1 2 \
         --out evaluation/results/ego_small_ed.json [--objective pcd --cd-sampler gwg --cd-steps 10]
     python evaluation/graph_results.py --table evaluation/results/*.json > evaluation/graph_results.md
 """
@@ -28,7 +28,7 @@ import torch
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
-from edgraph.models.graph import INITS
+from edgraph.models import INITS
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -62,15 +62,9 @@ def run(args: argparse.Namespace) -> dict:
                                          ("step_size", args.step_size), ("init", args.init)) if v is not None}
     results = []
     for train_seed in args.train_seeds:
-        torch.manual_seed(train_seed)
         run_dir = Path(args.run_root) / f"{args.dataset}-{args.objective}-seed{train_seed}"
-        model = GraphEBM(info.max_nodes, **model_options)
-        start = time.perf_counter()
-        model.fit(train, run_dir=run_dir, max_minutes=args.minutes, max_steps=args.max_steps, seed=train_seed,
-                  objective=args.objective, cd_sampler=args.cd_sampler, cd_steps=args.cd_steps,
-                  cd_energy_penalty=args.cd_energy_penalty,
-                  val_every=args.val_every, reference=test, progress=False, **train_options)
-        train_seconds = time.perf_counter() - start
+        model, train_seconds = trained_model(args, run_dir, info.max_nodes, model_options, train_options, train_seed,
+                                             train, test)
         results.append({
             "train_seed": train_seed, "train_seconds": train_seconds, "steps": model.steps_trained,
             "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
@@ -90,6 +84,29 @@ def run(args: argparse.Namespace) -> dict:
             "floors": floors, "versions": {"edgraph": __version__, "torch": torch.__version__,
                                            "python": platform.python_version()},
             "threads": torch.get_num_threads(), "command": " ".join(sys.argv)}
+
+
+def trained_model(args: argparse.Namespace, run_dir: Path, max_nodes: int, model_options: dict,
+                  train_options: dict, seed: int, train: list, test: list) -> tuple[GraphEBM, float]:
+    """The model of one training seed and its training wall time: trained in ``run_dir``, or loaded
+    from it when an earlier command of the same recipe finished there (so several sampling settings
+    share one training run; the recipe is checked, not assumed)."""
+    options = dict(max_minutes=args.minutes, max_steps=args.max_steps, seed=seed, objective=args.objective,
+                   cd_sampler=args.cd_sampler, cd_steps=args.cd_steps, cd_energy_penalty=args.cd_energy_penalty,
+                   val_every=args.val_every, **train_options)
+    recipe = {"model": GraphEBM(max_nodes, **model_options).metadata()["config"], "train": options}
+    done = run_dir / "recipe.json"
+    if done.is_file():
+        saved = json.loads(done.read_text())
+        if saved["recipe"] != recipe:
+            raise SystemExit(f"{run_dir} holds a run of another recipe; choose another --run-root")
+        return GraphEBM.load(run_dir), saved["train_seconds"]
+    model = GraphEBM(max_nodes, **model_options)
+    start = time.perf_counter()
+    model.fit(train, run_dir=run_dir, reference=test, progress=False, **options)
+    seconds = time.perf_counter() - start
+    done.write_text(json.dumps({"recipe": recipe, "train_seconds": seconds}))
+    return model, seconds
 
 
 def git_commit() -> str | None:
@@ -238,7 +255,8 @@ def main() -> None:
     parser.add_argument("--ablation", nargs="+", help="print one compact row per result file (1,024 samples, gdss)")
     parser.add_argument("--figures", nargs="+", help="write figures of these result files")
     parser.add_argument("--dataset", default="ego_small")
-    parser.add_argument("--minutes", type=float, default=3.0, help="training wall-clock budget")
+    parser.add_argument("--minutes", type=float, help="training wall-clock budget (a step budget alone is "
+                        "reproducible run for run; a time budget also steers the cosine schedule by the clock)")
     parser.add_argument("--max-steps", type=int, help="training step budget (whichever comes first)")
     parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])
