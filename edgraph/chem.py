@@ -154,8 +154,9 @@ def _atom_encoder(atom_types: Sequence[str]) -> Callable[[Chem.Atom], int | None
     return encode
 
 
-def mols_to_dense(molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_ATOMS,
-                  max_atoms: int | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def mols_to_dense(
+    molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_ATOMS, max_atoms: int | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
     """Typed dense graphs ``(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])`` of molecules.
 
     ``molecules`` holds RDKit molecules or SMILES strings. Molecules are kekulized; atom ``i`` of
@@ -172,8 +173,7 @@ def mols_to_dense(molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_
     n_max = max(sizes, default=0) if max_atoms is None else max_atoms
     too_big = [i for i, size in enumerate(sizes) if size > n_max]
     if too_big:
-        raise ValueError(f"molecule {too_big[0]} has {sizes[too_big[0]]} heavy atoms, more than "
-                         f"max_atoms={n_max}")
+        raise ValueError(f"molecule {too_big[0]} has {sizes[too_big[0]]} heavy atoms, more than max_atoms={n_max}")
     encode = _atom_encoder(atom_types)
     atom_index = np.zeros((len(mols), n_max), dtype=np.int64)
     orders = np.zeros((len(mols), n_max, n_max), dtype=np.int64)
@@ -181,9 +181,11 @@ def mols_to_dense(molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_
         for atom in mol.GetAtoms():
             k = encode(atom)
             if k is None:
-                raise ValueError(f"atom {atom.GetIdx()} of molecule {b} ({Chem.MolToSmiles(mol)}) is "
-                                 f"{_token(atom.GetSymbol(), atom.GetFormalCharge())}, not in "
-                                 f"atom_types {tuple(atom_types)}")
+                raise ValueError(
+                    f"atom {atom.GetIdx()} of molecule {b} ({Chem.MolToSmiles(mol)}) is "
+                    f"{_token(atom.GetSymbol(), atom.GetFormalCharge())}, not in "
+                    f"atom_types {tuple(atom_types)}"
+                )
             atom_index[b, atom.GetIdx()] = k
         kekule = Chem.Mol(mol)
         try:
@@ -193,8 +195,10 @@ def mols_to_dense(molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_
         for bond in kekule.GetBonds():
             order = _BOND_ORDER.get(bond.GetBondType())
             if order is None:
-                raise ValueError(f"molecule {b} ({Chem.MolToSmiles(mol)}) has a {bond.GetBondType()} "
-                                 "bond; only single, double and triple bonds are represented")
+                raise ValueError(
+                    f"molecule {b} ({Chem.MolToSmiles(mol)}) has a {bond.GetBondType()} "
+                    "bond; only single, double and triple bonds are represented"
+                )
             u, v = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
             orders[b, u, v] = orders[b, v, u] = order
     node_mask = torch.arange(n_max) < torch.tensor(sizes, dtype=torch.long).reshape(-1, 1)
@@ -204,22 +208,27 @@ def mols_to_dense(molecules: Sequence[MolLike], atom_types: Sequence[str] = QM9_
     return atoms, bonds, node_mask
 
 
-def _graph_arrays(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None,
-                  atom_types: Sequence[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _graph_arrays(
+    atoms: Tensor, bonds: Tensor, node_mask: Tensor | None, atom_types: Sequence[str]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per molecule: atom type indices ``[n]`` and the bond-order matrix ``[n, n]``."""
     if atoms.dim() != 3 or atoms.shape[-1] != len(atom_types):
         raise ValueError(f"atoms must be [B, N, Ka={len(atom_types)}], got {tuple(atoms.shape)}")
     n_max = atoms.shape[1]
     if bonds.dim() != 3 or bonds.shape[:2] != (atoms.shape[0], num_pairs(n_max)) or bonds.shape[-1] != NUM_BOND_TYPES:
-        raise ValueError(f"bonds must be [B, D={num_pairs(n_max)}, Kb={NUM_BOND_TYPES}] for atoms "
-                         f"{tuple(atoms.shape)}, got {tuple(bonds.shape)}")
+        raise ValueError(
+            f"bonds must be [B, D={num_pairs(n_max)}, Kb={NUM_BOND_TYPES}] for atoms "
+            f"{tuple(atoms.shape)}, got {tuple(bonds.shape)}"
+        )
     if node_mask is None:
         node_mask = atoms.detach().abs().sum(-1) > 0
     orders = edges_to_adj(bonds.detach().argmax(-1).float(), n_max).long().cpu().numpy()
     types = atoms.detach().argmax(-1).cpu().numpy()
     keep = node_mask.bool().cpu().numpy()
-    return ([types[b][keep[b]] for b in range(len(types))],
-            [orders[b][np.ix_(keep[b], keep[b])] for b in range(len(types))])
+    return (
+        [types[b][keep[b]] for b in range(len(types))],
+        [orders[b][np.ix_(keep[b], keep[b])] for b in range(len(types))],
+    )
 
 
 def _allowed_valence(element: str, charge: int) -> int:
@@ -274,8 +283,13 @@ def correct_valence(tokens: Sequence[tuple[str, int]], orders: np.ndarray) -> np
         orders[partner, atom] -= 1
 
 
-def dense_to_mols(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None,
-                  atom_types: Sequence[str] = QM9_ATOMS, correct: bool = False) -> list[Chem.Mol | None]:
+def dense_to_mols(
+    atoms: Tensor,
+    bonds: Tensor,
+    node_mask: Tensor | None = None,
+    atom_types: Sequence[str] = QM9_ATOMS,
+    correct: bool = False,
+) -> list[Chem.Mol | None]:
     """RDKit molecules from typed dense graphs; ``None`` where a graph does not sanitize.
 
     Types are read by ``argmax`` over the last dimension, so relaxed (non one-hot) states decode
@@ -305,8 +319,13 @@ def dense_to_mols(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None,
     return mols
 
 
-def dense_to_smiles(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None,
-                    atom_types: Sequence[str] = QM9_ATOMS, correct: bool = False) -> list[str | None]:
+def dense_to_smiles(
+    atoms: Tensor,
+    bonds: Tensor,
+    node_mask: Tensor | None = None,
+    atom_types: Sequence[str] = QM9_ATOMS,
+    correct: bool = False,
+) -> list[str | None]:
     """Canonical SMILES of typed dense graphs (``None`` where a graph does not sanitize), the
     form generated samples are stored in; see :func:`dense_to_mols` for ``correct``.
 
@@ -335,9 +354,15 @@ def dense_to_data(atoms: Tensor, bonds: Tensor, node_mask: Tensor | None = None)
         keep = node_mask[b].bool()
         sub = orders[b][keep][:, keep]
         edge_index = sub.nonzero().t()
-        graphs.append(Data(x=atoms[b][keep], edge_index=edge_index,
-                           edge_attr=torch.nn.functional.one_hot(sub[edge_index[0], edge_index[1]],
-                                                                 NUM_BOND_TYPES).to(atoms.dtype)))
+        graphs.append(
+            Data(
+                x=atoms[b][keep],
+                edge_index=edge_index,
+                edge_attr=torch.nn.functional.one_hot(sub[edge_index[0], edge_index[1]], NUM_BOND_TYPES).to(
+                    atoms.dtype
+                ),
+            )
+        )
     return graphs
 
 
@@ -385,8 +410,7 @@ def data_to_mol(data: Data, atom_types: Sequence[str] = QM9_ATOMS, correct: bool
     return dense_to_mols(*data_to_dense([data]), atom_types=atom_types, correct=correct)[0]
 
 
-def draw_molecules(smiles: Sequence[str | None], path: str | os.PathLike, columns: int = 8,
-                   size: int = 160) -> None:
+def draw_molecules(smiles: Sequence[str | None], path: str | os.PathLike, columns: int = 8, size: int = 160) -> None:
     """Save an RDKit grid drawing of molecules (PNG), each labelled with its SMILES; entries
     that are ``None`` or do not parse are drawn as empty cells labelled "invalid".
 
@@ -399,8 +423,12 @@ def draw_molecules(smiles: Sequence[str | None], path: str | os.PathLike, column
 
     mols = [mol_from_smiles(s) if s is not None else None for s in smiles]
     legends = [s if mol is not None else "invalid" for s, mol in zip(smiles, mols)]
-    image = Draw.MolsToGridImage([mol if mol is not None else Chem.Mol() for mol in mols],
-                                 molsPerRow=columns, subImgSize=(size, size), legends=legends)
+    image = Draw.MolsToGridImage(
+        [mol if mol is not None else Chem.Mol() for mol in mols],
+        molsPerRow=columns,
+        subImgSize=(size, size),
+        legends=legends,
+    )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     atomic_write(path, buffer.getvalue())

@@ -1,7 +1,8 @@
 """The ``edgraph`` command: ``train``, ``sample``, ``evaluate`` and ``datasets``::
 
     edgraph train --dataset ego_small --out RUN_DIR [--max-minutes M] [--device cpu|cuda] [--resume]
-    edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K] [--init data]
+    edgraph sample --checkpoint RUN_DIR --num 1024 --out samples.json [--seed S] [--sampler NAME --steps K]
+                   [--init data]
     edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
 
 Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.models.molecule.MoleculeEBM`;
@@ -83,8 +84,10 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     unknown = set(values) - model_keys - train_keys - size_keys
     if unknown:
         kind = "a molecule" if molecules else "a graph"
-        raise ValueError(f"unknown options {sorted(unknown)}: not options of {kind} model or of training; "
-                         f"valid: {sorted(model_keys | train_keys)}")
+        raise ValueError(
+            f"unknown options {sorted(unknown)}: not options of {kind} model or of training; "
+            f"valid: {sorted(model_keys | train_keys)}"
+        )
     if args.max_minutes is not None and args.max_steps is None:
         values["max_steps"] = None  # a time budget alone: train until the time is up
     model = {k: v for k, v in values.items() if k in model_keys}
@@ -98,8 +101,10 @@ def _train(args: argparse.Namespace) -> None:
     model_options, train_options, dataset = resolve_train_config(args)
     run_dir = Path(args.out)
     if (run_dir / "checkpoints" / "last.ckpt").exists() and not args.resume:
-        raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it or choose "
-                         "another --out (nothing was overwritten)")
+        raise ValueError(
+            f"{run_dir} already holds a run; pass --resume to continue it or choose "
+            "another --out (nothing was overwritten)"
+        )
     model: EnergyModel
     if dataset in MOLECULE_DATASETS:
         from edgraph.datasets import load_molecule_tensors
@@ -111,16 +116,16 @@ def _train(args: argparse.Namespace) -> None:
         model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
         data = load_graphs(dataset, "train", args.root)
     TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
-    atomic_write(run_dir / "config.json", json.dumps({**model.metadata()["config"], **train_options,
-                                                       "dataset": dataset}, indent=2))
+    atomic_write(
+        run_dir / "config.json",
+        json.dumps({**model.metadata()["config"], **train_options, "dataset": dataset}, indent=2),
+    )
     start = time.perf_counter()
     model.fit(data, run_dir=run_dir, resume=args.resume, **train_options)
-    if torch.distributed.is_available() and torch.distributed.is_initialized() \
-            and torch.distributed.get_rank() != 0:
+    if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return
     _write_figures(model, run_dir, dataset, args.root)
-    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; "
-          f"model: {run_dir / 'model.pt'}")
+    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; model: {run_dir / 'model.pt'}")
 
 
 def _molecule_split(dataset: str, split: str) -> str:
@@ -155,11 +160,23 @@ def _sample(args: argparse.Namespace) -> None:
     else:
         model = GraphEBM.load(args.checkpoint)
     start = time.perf_counter()
-    tensors = model.sample_tensors(args.num, seed=args.seed, sampler=args.sampler, steps=args.steps,
-                                   step_size=args.step_size, init=args.init, device=device, progress=args.progress)
-    provenance = {"sampler": args.sampler or model.config.sampler,
-                  "steps": args.steps if args.steps is not None else model.config.sampler_steps,
-                  "seed": args.seed, "init": args.init, "seconds": round(time.perf_counter() - start, 3)}
+    tensors = model.sample_tensors(
+        args.num,
+        seed=args.seed,
+        sampler=args.sampler,
+        steps=args.steps,
+        step_size=args.step_size,
+        init=args.init,
+        device=device,
+        progress=args.progress,
+    )
+    provenance = {
+        "sampler": args.sampler or model.config.sampler,
+        "steps": args.steps if args.steps is not None else model.config.sampler_steps,
+        "seed": args.seed,
+        "init": args.init,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
     if not molecules:
         graphs = model.decode(tensors)
         write_graphs_json(graphs, args.out, **provenance)
@@ -170,8 +187,10 @@ def _sample(args: argparse.Namespace) -> None:
     corrected = model.decode(tensors, correct=True)
     atomic_write(args.out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))
     valid = sum(s is not None for s in smiles)
-    print(f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) "
-          f"-> {args.out}")
+    print(
+        f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) "
+        f"-> {args.out}"
+    )
 
 
 def _evaluate_molecules(args: argparse.Namespace) -> None:
@@ -185,18 +204,26 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
         raise ValueError(f"{args.samples} is not a molecule samples file with a 'smiles' list: {err}") from None
     try:
         import fcd  # noqa: F401  (optional: FCD is reported when it is installed)
+
         with_fcd = args.fcd
     except ImportError:
         with_fcd = False
     train = load_molecules(args.dataset, _molecule_split(args.dataset, "train"), args.root)
     reference = load_molecules(args.dataset, _molecule_split(args.dataset, args.split), args.root)
-    scores = molecule_metrics(generated, train, reference, corrected=corrected, fcd=with_fcd)
-    print(f"molecule metrics: {len(generated)} generated vs {len(reference)} {args.dataset} "
-          f"{_molecule_split(args.dataset, args.split)} molecules" + ("" if with_fcd else " (no FCD)"))
+    # load_molecules returns canonical SMILES: a set of them needs no second canonicalisation
+    scores = molecule_metrics(generated, frozenset(train), reference, corrected=corrected, fcd=with_fcd)
+    print(
+        f"molecule metrics: {len(generated)} generated vs {len(reference)} {args.dataset} "
+        f"{_molecule_split(args.dataset, args.split)} molecules" + ("" if with_fcd else " (no FCD)")
+    )
     for name, value in scores.items():
         print(f"{name:<20}{value:>12.5f}" if isinstance(value, float) else f"{name:<20}{value:>12}")
-    report = {"samples": str(args.samples), "dataset": args.dataset,
-              "split": _molecule_split(args.dataset, args.split), "metrics": scores}
+    report = {
+        "samples": str(args.samples),
+        "dataset": args.dataset,
+        "split": _molecule_split(args.dataset, args.split),
+        "metrics": scores,
+    }
     out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
     atomic_write(out, json.dumps(report, indent=2))
     print(f"-> {out}")
@@ -214,11 +241,17 @@ def _evaluate(args: argparse.Namespace) -> None:
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
     training = load_graphs(args.dataset, "train", args.root)
     diversity = {"uniqueness": graph_uniqueness(generated), "novelty": graph_novelty(generated, training)}
-    floor = reference_floor(training, reference, len(generated),
-                            seeds=range(args.floor_seeds), protocol=args.protocol, stats=stats) \
-        if args.floor_seeds > 0 else None
-    print(f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} "
-          f"{args.dataset} {args.split} graphs")
+    floor = (
+        reference_floor(
+            training, reference, len(generated), seeds=range(args.floor_seeds), protocol=args.protocol, stats=stats
+        )
+        if args.floor_seeds > 0
+        else None
+    )
+    print(
+        f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} "
+        f"{args.dataset} {args.split} graphs"
+    )
     print(f"{'statistic':<12}{'generated':>12}" + (f"{'real floor':>22}" if floor else ""))
     for stat, value in result.items():
         line = f"{stat:<12}{value:>12.5f}"
@@ -226,9 +259,17 @@ def _evaluate(args: argparse.Namespace) -> None:
             line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
         print(line)
     print(f"unique {diversity['uniqueness']:.3f}, novel (isomorphic to no training graph) {diversity['novelty']:.3f}")
-    report = {"samples": str(args.samples), "dataset": args.dataset, "split": args.split,
-              "protocol": args.protocol, "num_generated": len(generated), "num_reference": len(reference),
-              "mmd": result, "floor": floor, **diversity}
+    report = {
+        "samples": str(args.samples),
+        "dataset": args.dataset,
+        "split": args.split,
+        "protocol": args.protocol,
+        "num_generated": len(generated),
+        "num_reference": len(reference),
+        "mmd": result,
+        "floor": floor,
+        **diversity,
+    }
     out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
     atomic_write(out, json.dumps(report, indent=2))
     print(f"-> {out}")
@@ -236,14 +277,14 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _datasets(args: argparse.Namespace) -> None:
     for name in [args.dataset] if args.dataset else sorted(DATASETS):
-        print(json.dumps({"dataset": name, "split": args.split,
-                          **describe(load_graphs(name, args.split, args.root))}))
+        print(json.dumps({"dataset": name, "split": args.split, **describe(load_graphs(name, args.split, args.root))}))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``edgraph`` command."""
-    parser = argparse.ArgumentParser(prog="edgraph", description="Energy-based graph generation "
-                                     "trained by Energy Discrepancy.")
+    parser = argparse.ArgumentParser(
+        prog="edgraph", description="Energy-based graph generation trained by Energy Discrepancy."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     root_help = "data folder (default: $EDGRAPH_DATA, else <repo>/datasets)"
 
@@ -260,16 +301,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--lr", type=float)
-    train.add_argument("--lr-schedule", dest="lr_schedule", choices=["cosine", "constant"],
-                       help="cosine decay to 0 over the budget (default) or a constant rate")
+    train.add_argument(
+        "--lr-schedule",
+        dest="lr_schedule",
+        choices=["cosine", "constant"],
+        help="cosine decay to 0 over the budget (default) or a constant rate",
+    )
     train.add_argument("--ema-decay", dest="ema_decay", type=float)
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
     train.add_argument("--flips", type=float, help="flipped pairs per graph (replaces --eps)")
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
-    train.add_argument("--eps-atoms", dest="eps_atoms", type=float,
-                       help="atom-type resampling probability (molecule datasets)")
-    train.add_argument("--eps-bonds", dest="eps_bonds", type=float,
-                       help="bond-type resampling probability (molecule datasets)")
+    train.add_argument(
+        "--eps-atoms", dest="eps_atoms", type=float, help="atom-type resampling probability (molecule datasets)"
+    )
+    train.add_argument(
+        "--eps-bonds", dest="eps_bonds", type=float, help="bond-type resampling probability (molecule datasets)"
+    )
     train.add_argument("--w", type=float, help="ED stabiliser")
     train.add_argument("--objective", choices=["ed", "pcd"], help="ED (default) or the PCD baseline")
     train.add_argument("--cd-sampler", dest="cd_sampler", choices=DISCRETE_SAMPLERS)
@@ -281,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
     train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
+    train.add_argument(
+        "--progress-every",
+        dest="progress_every",
+        type=int,
+        help="steps between progress lines when stderr is not a terminal (default 100)",
+    )
     train.add_argument("--root", help=root_help)
     train.set_defaults(run=_train)
 
@@ -292,8 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--sampler", choices=DISCRETE_SAMPLERS)
     sample.add_argument("--steps", type=int)
     sample.add_argument("--step-size", dest="step_size", type=float)
-    sample.add_argument("--init", choices=INITS, default="noise",
-                        help="chain starts: Bernoulli noise at the training edge density, or training graphs")
+    sample.add_argument(
+        "--init",
+        choices=INITS,
+        default="noise",
+        help="chain starts: noise from the training statistics, or training examples",
+    )
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     sample.set_defaults(run=_sample)
@@ -304,10 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default="test", choices=["train", "test", "all"])
     evaluate.add_argument("--protocol", default="gdss", choices=["gdss", "gran"])
     evaluate.add_argument("--stats", default="degree,clustering,orbit,spectral")
-    evaluate.add_argument("--floor-seeds", dest="floor_seeds", type=int, default=5,
-                          help="real-vs-real floor draws at the same sample size (0: skip)")
-    evaluate.add_argument("--no-fcd", dest="fcd", action="store_false",
-                          help="molecules: skip FCD (computed by default when the fcd package is installed)")
+    evaluate.add_argument(
+        "--floor-seeds",
+        dest="floor_seeds",
+        type=int,
+        default=5,
+        help="real-vs-real floor draws at the same sample size (0: skip)",
+    )
+    evaluate.add_argument(
+        "--no-fcd",
+        dest="fcd",
+        action="store_false",
+        help="molecules: skip FCD (computed by default when the fcd package is installed)",
+    )
     evaluate.add_argument("--out", help="metrics JSON (default: next to the samples)")
     evaluate.add_argument("--root", help=root_help)
     evaluate.set_defaults(run=_evaluate)

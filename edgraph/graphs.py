@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from typing import TypeAlias
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeAlias
 
 import networkx as nx
 import torch
@@ -60,16 +60,16 @@ def nodes_from_pairs(num_valid_pairs: Tensor) -> Tensor:
 
 def _check_graph(graph: nx.Graph, index: int, max_nodes: int | None) -> None:
     if graph.is_directed():
-        raise ValueError(f"graph {index} is directed; edgraph models undirected graphs "
-                         "(convert with graph.to_undirected())")
+        raise ValueError(
+            f"graph {index} is directed; edgraph models undirected graphs (convert with graph.to_undirected())"
+        )
     if graph.is_multigraph():
         raise ValueError(f"graph {index} is a multigraph; edgraph models simple graphs")
     loops = list(nx.selfloop_edges(graph))
     if loops:
         raise ValueError(f"graph {index} has self-loops at nodes {[u for u, _ in loops][:5]}")
     if max_nodes is not None and graph.number_of_nodes() > max_nodes:
-        raise ValueError(f"graph {index} has {graph.number_of_nodes()} nodes, more than "
-                         f"max_nodes={max_nodes}")
+        raise ValueError(f"graph {index} has {graph.number_of_nodes()} nodes, more than max_nodes={max_nodes}")
 
 
 def from_pyg(data: Data) -> nx.Graph:
@@ -215,8 +215,9 @@ def edges_to_adj(x: Tensor, max_nodes: int) -> Tensor:
             [0., 1., 0.]])
     """
     if x.shape[-1] != num_pairs(max_nodes):
-        raise ValueError(f"edge vector has {x.shape[-1]} entries, expected {num_pairs(max_nodes)} "
-                         f"for max_nodes={max_nodes}")
+        raise ValueError(
+            f"edge vector has {x.shape[-1]} entries, expected {num_pairs(max_nodes)} for max_nodes={max_nodes}"
+        )
     row, col = _triu(max_nodes).to(x.device)
     upper = x.new_zeros(*x.shape[:-1], max_nodes, max_nodes)
     upper[..., row, col] = x
@@ -303,8 +304,11 @@ def _graph_from_record(record: object, index: int) -> nx.Graph:
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     for edge in record["edges"]:
-        if (not isinstance(edge, list) or len(edge) != 2
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in edge)):
+        if (
+            not isinstance(edge, list)
+            or len(edge) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in edge)
+        ):
             raise ValueError(f"graph {index}: edge {edge!r} is not a pair of node indices")
         u, v = edge
         if not (0 <= u < n and 0 <= v < n):

@@ -12,8 +12,8 @@ An energy is any callable ``energy(x) -> [B]``, called as ``energy(x, mask)`` wh
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, Callable, NamedTuple, cast
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import Tensor
@@ -30,6 +30,7 @@ __all__ = [
     "denoising_score_matching",
     "score_matching",
 ]
+
 
 def _reduce(terms: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
@@ -126,12 +127,17 @@ def energy_discrepancy(
         batch = x.shape[0]
         energies = evaluate_energy(energy, states, state_mask)
     else:
-        parts, perturbations = tuple(x), tuple(perturbation) if isinstance(perturbation, (list, tuple)) else (perturbation,)
+        parts, perturbations = (
+            tuple(x),
+            tuple(perturbation) if isinstance(perturbation, (list, tuple)) else (perturbation,),
+        )
         masks = (None,) * len(parts) if mask is None else tuple(mask)
         if not parts or len(perturbations) != len(parts) or len(masks) != len(parts):
-            raise ValueError(f"a state of {len(parts)} parts needs one perturbation and (if masked) one mask "
-                             f"per part; got {len(perturbations)} perturbations and "
-                             f"{'no' if mask is None else len(masks)} masks")
+            raise ValueError(
+                f"a state of {len(parts)} parts needs one perturbation and (if masked) one mask "
+                f"per part; got {len(perturbations)} perturbations and "
+                f"{'no' if mask is None else len(masks)} masks"
+            )
         batch = parts[0].shape[0]
         if any(part.shape[0] != batch for part in parts):
             raise ValueError(f"all parts of x must hold the same batch, got sizes {[p.shape[0] for p in parts]}")
@@ -139,8 +145,10 @@ def energy_discrepancy(
         part_states = [part for part, _ in stacked]
         energies = energy(*part_states) if mask is None else energy(*part_states, *(m for _, m in stacked))
         if energies.shape != (part_states[0].shape[0],):
-            raise ValueError(f"energy must return one value per state, shape ({part_states[0].shape[0]},); "
-                             f"got {tuple(energies.shape)}")
+            raise ValueError(
+                f"energy must return one value per state, shape ({part_states[0].shape[0]},); "
+                f"got {tuple(energies.shape)}"
+            )
     energies = energies.view(batch, num_negatives + 1)
 
     log_ratios = energies[:, :1] - energies[:, 1:]
@@ -150,16 +158,15 @@ def energy_discrepancy(
     return _reduce(terms, reduction)
 
 
-def _data_and_negatives(x: Tensor, perturbation: Perturbation, mask: Tensor | None, num_negatives: int,
-                        generator: torch.Generator | None) -> tuple[Tensor, Tensor | None]:
+def _data_and_negatives(
+    x: Tensor, perturbation: Perturbation, mask: Tensor | None, num_negatives: int, generator: torch.Generator | None
+) -> tuple[Tensor, Tensor | None]:
     r"""States ``[B(M+1), ...]``: each data point followed by its ``M`` negatives
     :math:`x'_{ij} \sim q(\cdot \mid y_i)`, :math:`y_i \sim q(\cdot \mid x_i)`; and their masks."""
     batch = x.shape[0]
     if mask is not None:
         if mask.dim() < 2 or mask.shape[0] not in (1, batch):
-            raise ValueError(
-                f"mask must have shape [B, D] (or [1, D]) with B = {batch}, got {tuple(mask.shape)}"
-            )
+            raise ValueError(f"mask must have shape [B, D] (or [1, D]) with B = {batch}, got {tuple(mask.shape)}")
         mask = mask.expand(batch, *mask.shape[1:])
     noisy = perturbation.sample(x, mask, generator)
     stacked = noisy.unsqueeze(1).expand(batch, num_negatives, *noisy.shape[1:])
@@ -319,8 +326,15 @@ class PersistentCD:
         torch.Size([])
     """
 
-    def __init__(self, sampler: Any, steps: int, chains: PersistentChains, batch_size: int | None = None,
-                 generator: torch.Generator | None = None, energy_penalty: float = 0.0) -> None:
+    def __init__(
+        self,
+        sampler: Any,
+        steps: int,
+        chains: PersistentChains,
+        batch_size: int | None = None,
+        generator: torch.Generator | None = None,
+        energy_penalty: float = 0.0,
+    ) -> None:
         self.sampler, self.steps, self.chains = sampler, steps, chains
         self.batch_size, self.generator, self.energy_penalty = batch_size, generator, energy_penalty
 

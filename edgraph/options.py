@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import abc
 import types
 import typing
+from collections import abc
 from typing import Any
 
 
@@ -48,8 +48,11 @@ def _checked(name: str, value: Any, annotation: Any) -> Any:
             return float(value)
         if option is str and isinstance(value, str):
             return value
-        if (typing.get_origin(option) in (tuple, abc.Sequence) and isinstance(value, (list, tuple))
-                and all(isinstance(item, str) for item in value)):
+        if (
+            typing.get_origin(option) in (tuple, abc.Sequence)
+            and isinstance(value, (list, tuple))
+            and all(isinstance(item, str) for item in value)
+        ):
             return tuple(value)
     raise ValueError(f"option {name} must be {' or '.join(map(_describe, options))}, got {value!r}")
 

@@ -38,9 +38,7 @@ __all__ = ["Perturbation", "BernoulliFlip", "ScaledBernoulliFlip", "UniformCateg
 class Perturbation(Protocol):
     """Anything that draws :math:`y \\sim q(\\cdot \\mid x)` for a symmetric kernel ``q``."""
 
-    def sample(
-        self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> Tensor: ...
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor: ...
 
 
 def _free_sites(mask: Tensor | None, site_shape: torch.Size) -> Tensor | None:
@@ -90,9 +88,7 @@ class BernoulliFlip:
     def __post_init__(self) -> None:
         _check_probability("BernoulliFlip eps", self.eps)
 
-    def sample(
-        self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         return _flip(x, self.eps, _free_sites(mask, x.shape), generator)
 
 
@@ -135,9 +131,7 @@ class ScaledBernoulliFlip:
         if not (isinstance(self.flips, (int, float)) and self.flips > 0):
             raise ValueError(f"ScaledBernoulliFlip flips must be a positive number, got {self.flips!r}")
 
-    def sample(
-        self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         free = _free_sites(mask, x.shape)
         count = free.sum(-1, keepdim=True) if free is not None else torch.tensor(float(x.shape[-1]))
         return _flip(x, (self.flips / count.clamp(min=1)).clamp(max=0.5), free, generator)
@@ -172,26 +166,19 @@ class UniformCategorical:
     def __post_init__(self) -> None:
         _check_probability("UniformCategorical eps", self.eps)
         if not (isinstance(self.num_categories, int) and self.num_categories >= 2):
-            raise ValueError(
-                f"UniformCategorical num_categories must be an integer >= 2, got {self.num_categories!r}"
-            )
+            raise ValueError(f"UniformCategorical num_categories must be an integer >= 2, got {self.num_categories!r}")
 
-    def sample(
-        self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         if x.dim() < 2 or x.shape[-1] != self.num_categories:
             raise ValueError(
-                f"UniformCategorical expects one-hot states [..., D, {self.num_categories}], "
-                f"got shape {tuple(x.shape)}"
+                f"UniformCategorical expects one-hot states [..., D, {self.num_categories}], got shape {tuple(x.shape)}"
             )
         site_shape = x.shape[:-1]
         resample = torch.rand(site_shape, generator=generator, device=x.device) < self.eps
         free = _free_sites(mask, site_shape)
         if free is not None:
             resample &= free
-        categories = torch.randint(
-            self.num_categories, site_shape, generator=generator, device=x.device
-        )
+        categories = torch.randint(self.num_categories, site_shape, generator=generator, device=x.device)
         fresh = (categories.unsqueeze(-1) == torch.arange(self.num_categories, device=x.device)).to(x.dtype)
         # arithmetic blend: several times faster on CPU than a broadcasting torch.where
         return x + resample.unsqueeze(-1) * (fresh - x)
@@ -222,9 +209,7 @@ class Gaussian:
         if not (isinstance(self.t, (int, float)) and math.isfinite(self.t) and self.t > 0):
             raise ValueError(f"Gaussian t (noise variance) must be a finite number > 0, got {self.t!r}")
 
-    def sample(
-        self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         free = _free_sites(mask, x.shape)
         if free is not None:

@@ -29,11 +29,19 @@ def plot_graph_grid(rows: dict[str, Sequence[nx.Graph]], path: str | os.PathLike
             ax.set_axis_off()
             if c < len(graphs):
                 graph = graphs[c]
-                nx.draw_networkx(graph, pos=nx.spring_layout(graph, seed=0), ax=ax, node_size=18,
-                                 with_labels=False, width=0.7, node_color="#2b6cb0")
+                nx.draw_networkx(
+                    graph,
+                    pos=nx.spring_layout(graph, seed=0),
+                    ax=ax,
+                    node_size=18,
+                    with_labels=False,
+                    width=0.7,
+                    node_color="#2b6cb0",
+                )
                 ax.set_title(f"{graph.number_of_nodes()}n {graph.number_of_edges()}e", fontsize=7)
-        axes[r][0].text(-0.15, 0.5, label, transform=axes[r][0].transAxes, rotation=90,
-                        ha="right", va="center", fontsize=9)
+        axes[r][0].text(
+            -0.15, 0.5, label, transform=axes[r][0].transAxes, rotation=90, ha="right", va="center", fontsize=9
+        )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -50,8 +58,10 @@ def plot_loss(metrics_csvs: Sequence[str | os.PathLike], path: str | os.PathLike
                     steps.append(int(row["step"]))
                     losses.append(float(row["loss"]))
     window = max(1, min(smooth, len(losses) // 5))
-    averaged = [sum(losses[max(0, i - window + 1): i + 1]) / len(losses[max(0, i - window + 1): i + 1])
-                for i in range(len(losses))]
+    averaged = [
+        sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+        for i in range(len(losses))
+    ]
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(steps, losses, color="#cbd5e0", linewidth=0.8, label="ED loss")
     ax.plot(steps, averaged, color="#2b6cb0", linewidth=1.5, label=f"moving average ({window})")

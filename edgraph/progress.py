@@ -32,5 +32,8 @@ def progress_range(steps: int, desc: str, enabled: bool = True) -> Iterator[int]
         for step in range(steps):
             yield step
             if (step + 1) % every == 0 or step + 1 == steps:
-                print(f"{desc}: step {step + 1}/{steps} ({time.perf_counter() - start:.1f} s)", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"{desc}: step {step + 1}/{steps} ({time.perf_counter() - start:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )

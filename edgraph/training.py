@@ -26,7 +26,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint, TQDMProgressBar, Timer
+from lightning.pytorch.callbacks import ModelCheckpoint, Timer, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from torch import Tensor, nn
@@ -219,20 +219,20 @@ def spent_budget(checkpoint: dict[str, Any]) -> tuple[int, float]:
 def check_budget_left(config: TrainConfig, steps: int, seconds: float) -> None:
     """Refuse to resume a run whose budget (``max_steps`` / ``max_minutes``, totals across resumes) is spent.
 
-    >>> check_budget_left(TrainConfig(max_steps=100), steps=100, seconds=5.0)
+    >>> check_budget_left(TrainConfig(max_steps=100), steps=100, seconds=5.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: nothing to train: the run already trained 100 steps of its max_steps budget of 100 (a total across resumes); pass a larger --max-steps to continue
+    ValueError: nothing to train: the run has trained 100 of its max_steps 100 (totals across resumes); pass...
     """
     if config.max_steps is not None and steps >= config.max_steps:
         raise ValueError(
-            f"nothing to train: the run already trained {steps} steps of its max_steps budget of "
-            f"{config.max_steps} (a total across resumes); pass a larger --max-steps to continue"
+            f"nothing to train: the run has trained {steps} of its max_steps {config.max_steps} "
+            "(totals across resumes); pass a larger --max-steps to continue"
         )
     if config.max_minutes is not None and seconds >= 60 * config.max_minutes:
         raise ValueError(
-            f"nothing to train: the run already trained {seconds / 60:.2f} minutes of its max_minutes budget "
-            f"of {config.max_minutes} (a total across resumes); pass a larger --max-minutes to continue"
+            f"nothing to train: the run has trained {seconds / 60:.2f} of its max_minutes {config.max_minutes} "
+            "(totals across resumes); pass a larger --max-minutes to continue"
         )
 
 

@@ -27,24 +27,43 @@ from edgraph.datasets import load_graphs
 from edgraph.metrics import graph_mmd
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_generation.json"
-SETTINGS = [("gwg", 500, None), ("gwg", 300, None), ("gwg", 200, None),
-            ("dmala", 300, 0.5), ("dmala", 200, 0.5), ("dmala", 100, 0.25)]
+SETTINGS = [
+    ("gwg", 500, None),
+    ("gwg", 300, None),
+    ("gwg", 200, None),
+    ("dmala", 300, 0.5),
+    ("dmala", 200, 0.5),
+    ("dmala", 100, 0.25),
+]
 
 
-def measure(model: GraphEBM, test: list, sampler: str, steps: int, step_size: float | None,
-            num: int, repeats: int) -> dict:
+def measure(
+    model: GraphEBM, test: list, sampler: str, steps: int, step_size: float | None, num: int, repeats: int
+) -> dict:
     """Wall / CPU seconds and gdss MMD over ``repeats`` sampling seeds of one sampler setting."""
     model.sample(64, sampler=sampler, steps=steps, step_size=step_size, seed=12345)  # warm-up
     runs = []
     for seed in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()
         graphs = model.sample(num, sampler=sampler, steps=steps, step_size=step_size, seed=seed)
-        runs.append({"seed": seed, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
-                     "mmd": graph_mmd(graphs, test, ("degree", "clustering", "orbit"))})
-    return {"sampler": sampler, "steps": steps, "step_size": step_size, "num": num,
-            "wall_s": statistics.fmean(r["wall_s"] for r in runs),
-            "cpu_s": statistics.fmean(r["cpu_s"] for r in runs),
-            "mmd": {s: statistics.fmean(r["mmd"][s] for r in runs) for s in runs[0]["mmd"]}, "runs": runs}
+        runs.append(
+            {
+                "seed": seed,
+                "wall_s": time.perf_counter() - wall,
+                "cpu_s": time.process_time() - cpu,
+                "mmd": graph_mmd(graphs, test, ("degree", "clustering", "orbit")),
+            }
+        )
+    return {
+        "sampler": sampler,
+        "steps": steps,
+        "step_size": step_size,
+        "num": num,
+        "wall_s": statistics.fmean(r["wall_s"] for r in runs),
+        "cpu_s": statistics.fmean(r["cpu_s"] for r in runs),
+        "mmd": {s: statistics.fmean(r["mmd"][s] for r in runs) for s in runs[0]["mmd"]},
+        "runs": runs,
+    }
 
 
 def main() -> None:
@@ -62,9 +81,15 @@ def main() -> None:
     for sampler, steps, step_size in SETTINGS:
         rows.append(measure(model, test, sampler, steps, step_size, args.num, args.repeats))
         print(json.dumps({k: v for k, v in rows[-1].items() if k != "runs"}), flush=True)
-    record = {"checkpoint": str(args.checkpoint), "dataset": args.dataset, "threads": args.threads,
-              "cpu_count": os.cpu_count(), "load_average_at_end": os.getloadavg(), "results": rows,
-              "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()}}
+    record = {
+        "checkpoint": str(args.checkpoint),
+        "dataset": args.dataset,
+        "threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "results": rows,
+        "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()},
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2))
     print(f"-> {args.out}")

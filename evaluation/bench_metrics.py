@@ -66,11 +66,14 @@ def perturbed_ego_graphs(num: int, seed: int, flip: float = 0.05) -> list[nx.Gra
 def random_graphs(num: int, seed: int) -> list[nx.Graph]:
     """Erdős–Rényi graphs with 4..18 nodes and edge probability in [0.15, 0.5]: nearly all distinct."""
     rng = np.random.default_rng(seed)
-    return [nx.gnp_random_graph(int(rng.integers(4, 19)), float(rng.uniform(0.15, 0.5)), seed=int(rng.integers(2**31)))
-            for _ in range(num)]
+    return [
+        nx.gnp_random_graph(int(rng.integers(4, 19)), float(rng.uniform(0.15, 0.5)), seed=int(rng.integers(2**31)))
+        for _ in range(num)
+    ]
 
 
 # ----- baseline: per-graph statistics, per-pair kernels ------------------------------------
+
 
 def baseline_statistics(graph: nx.Graph) -> dict[str, np.ndarray]:
     eigenvalues = np.clip(eigvalsh(nx.normalized_laplacian_matrix(graph).todense()), 0.0, 2.0)
@@ -103,8 +106,9 @@ def baseline_mmd(stats_x: list[dict], stats_y: list[dict], protocol: str) -> dic
         ys = [s[name] / s[name].sum() if spec.normalise else s[name] for s in stats_y]
 
         def disc(a: list, b: list) -> float:
-            return sum(baseline_kernel(u, v, spec.distance, spec.sigma, spec.bin_width)
-                       for u in a for v in b) / (len(a) * len(b))
+            return sum(baseline_kernel(u, v, spec.distance, spec.sigma, spec.bin_width) for u in a for v in b) / (
+                len(a) * len(b)
+            )
 
         out[name] = disc(xs, xs) + disc(ys, ys) - 2 * disc(xs, ys)
     return out
@@ -133,27 +137,34 @@ def run_scenario(generated: list[nx.Graph], reference: list[nx.Graph], args: arg
         "clean_generated": best_time(lambda: clean_graphs(generated), args.repeats)[1],
         "graphs_to_dense_both": 2 * best_time(lambda: graphs_to_dense(cleaned), args.repeats)[1],
         "statistics_both_including_graphs_to_dense": sum(
-            best_time(lambda: graph_statistics(graphs), args.repeats)[1] for graphs in (cleaned, reference)),
+            best_time(lambda: graph_statistics(graphs), args.repeats)[1] for graphs in (cleaned, reference)
+        ),
     }
     stats_x, stats_y = graph_statistics(cleaned), graph_statistics(reference)
-    result["distinct_rows"] = {s: [len(torch.unique(stats_x[s], dim=0)), len(torch.unique(stats_y[s], dim=0))]
-                               for s in STATISTICS}
+    result["distinct_rows"] = {
+        s: [len(torch.unique(stats_x[s], dim=0)), len(torch.unique(stats_y[s], dim=0))] for s in STATISTICS
+    }
     for protocol in PROTOCOLS:
         result["breakdown_seconds_cpu"][f"kernels_{protocol}"] = best_time(
-            lambda: statistics_mmd(stats_x, stats_y, protocol), args.repeats)[1]
+            lambda: statistics_mmd(stats_x, stats_y, protocol), args.repeats
+        )[1]
 
     sub_x, sub_y = generated[: args.baseline_num], reference[: args.baseline_num]
     wall, cpu, (base_stats_x, base_stats_y) = best_time(
-        lambda: ([baseline_statistics(g) for g in clean_graphs(sub_x)], [baseline_statistics(g) for g in sub_y]), 1)
+        lambda: ([baseline_statistics(g) for g in clean_graphs(sub_x)], [baseline_statistics(g) for g in sub_y]), 1
+    )
     statistics_per_graph = {"wall": wall / (2 * args.baseline_num), "cpu": cpu / (2 * args.baseline_num)}
     for protocol in PROTOCOLS:
         fast_wall, fast_cpu, fast_values = best_time(
-            lambda: graph_mmd(generated, reference, protocol=protocol), args.repeats)
+            lambda: graph_mmd(generated, reference, protocol=protocol), args.repeats
+        )
         wall, cpu, base_values = best_time(lambda: baseline_mmd(base_stats_x, base_stats_y, protocol), 1)
-        pairs = 3 * args.baseline_num ** 2
+        pairs = 3 * args.baseline_num**2
         # Statistics grow with the number of graphs, kernel evaluations with the number of pairs.
-        estimate = {clock: statistics_per_graph[clock] * 2 * args.num + per_run / pairs * 3 * args.num ** 2
-                    for clock, per_run in (("wall", wall), ("cpu", cpu))}
+        estimate = {
+            clock: statistics_per_graph[clock] * 2 * args.num + per_run / pairs * 3 * args.num**2
+            for clock, per_run in (("wall", wall), ("cpu", cpu))
+        }
         subset_values = graph_mmd(sub_x, sub_y, protocol=protocol)
         max_diff = max(abs(subset_values[s] - base_values[s]) for s in STATISTICS)
         result[protocol] = {
@@ -171,10 +182,12 @@ def run_scenario(generated: list[nx.Graph], reference: list[nx.Graph], args: arg
             "baseline_values_on_subset": base_values,
             "max_abs_difference": max_diff,
         }
-        print(f"{protocol}: batched {fast_wall:.3f} s wall ({fast_cpu:.3f} s CPU); per-pair, extrapolated, "
-              f"{estimate['wall']:.1f} s wall ({estimate['cpu']:.1f} s CPU); speed-up "
-              f"{estimate['wall'] / fast_wall:.0f}x wall, {estimate['cpu'] / fast_cpu:.0f}x CPU; "
-              f"max |difference| {max_diff:.2e}")
+        print(
+            f"{protocol}: batched {fast_wall:.3f} s wall ({fast_cpu:.3f} s CPU); per-pair, extrapolated, "
+            f"{estimate['wall']:.1f} s wall ({estimate['cpu']:.1f} s CPU); speed-up "
+            f"{estimate['wall'] / fast_wall:.0f}x wall, {estimate['cpu'] / fast_cpu:.0f}x CPU; "
+            f"max |difference| {max_diff:.2e}"
+        )
     return result
 
 
@@ -188,18 +201,28 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     scenarios = {
-        "ego_perturbed": (f"{args.num} vs {args.num} ego_small graphs drawn with replacement, 5% of node pairs "
-                          "flipped (generated seed 1, reference seed 2)",
-                          perturbed_ego_graphs(args.num, seed=1), perturbed_ego_graphs(args.num, seed=2)),
-        "random_distinct": (f"{args.num} vs {args.num} Erdos-Renyi graphs, 4..18 nodes, p in [0.15, 0.5] "
-                            "(seeds 1 and 2): almost no repeated statistics",
-                            random_graphs(args.num, seed=1), random_graphs(args.num, seed=2)),
+        "ego_perturbed": (
+            f"{args.num} vs {args.num} ego_small graphs drawn with replacement, 5% of node pairs "
+            "flipped (generated seed 1, reference seed 2)",
+            perturbed_ego_graphs(args.num, seed=1),
+            perturbed_ego_graphs(args.num, seed=2),
+        ),
+        "random_distinct": (
+            f"{args.num} vs {args.num} Erdos-Renyi graphs, 4..18 nodes, p in [0.15, 0.5] "
+            "(seeds 1 and 2): almost no repeated statistics",
+            random_graphs(args.num, seed=1),
+            random_graphs(args.num, seed=2),
+        ),
     }
     result: dict = {
         "statistics": list(STATISTICS),
-        "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads,
-                    "load_average_1min_at_start": os.getloadavg()[0], "python": platform.python_version(),
-                    "torch": torch.__version__},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": args.threads,
+            "load_average_1min_at_start": os.getloadavg()[0],
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
         "scenarios": {},
     }
     for name, (description, generated, reference) in scenarios.items():

@@ -59,7 +59,7 @@ def effective_sample_size(trace: np.ndarray) -> float:
     """Multi-chain ESS of ``trace`` [T, C] (T records of C chains), Geyer's initial positive sequence."""
     records, chains = trace.shape
     centred = trace - trace.mean()
-    variance = (centred ** 2).mean()
+    variance = (centred**2).mean()
     if variance == 0:
         return 0.0
     size = 2 ** int(np.ceil(np.log2(2 * records)))
@@ -75,9 +75,18 @@ def effective_sample_size(trace: np.ndarray) -> float:
     return float(records * chains / max(tau, 1e-12))
 
 
-def benchmark_sampler(sampler: Sampler, energy, x0: torch.Tensor, mask: torch.Tensor | None,
-                      statistic: Statistic, burn_in: int, steps: int, records: int, thin: int,
-                      seed: int = 0) -> dict:
+def benchmark_sampler(
+    sampler: Sampler,
+    energy,
+    x0: torch.Tensor,
+    mask: torch.Tensor | None,
+    statistic: Statistic,
+    burn_in: int,
+    steps: int,
+    records: int,
+    thin: int,
+    seed: int = 0,
+) -> dict:
     """Steps/s, ESS and ESS/s of ``statistic`` for one sampler on one target."""
     generator = torch.Generator().manual_seed(seed)
     x = sampler.sample(energy, x0, burn_in, mask, generator)
@@ -97,13 +106,20 @@ def benchmark_sampler(sampler: Sampler, energy, x0: torch.Tensor, mask: torch.Te
         "ess_per_s": round(ess / (records * thin) * steps_per_s, 2),
         "acceptance_rate": round(acceptance, 3),
         "statistic_mean": round(float(trace.mean()), 4),
-        "burn_in": burn_in, "timed_steps": steps, "records": records, "thin": thin,
+        "burn_in": burn_in,
+        "timed_steps": steps,
+        "records": records,
+        "thin": thin,
     }
 
 
-def benchmark_target(energy, x0: torch.Tensor, mask: torch.Tensor | None,
-                     samplers: dict[str, tuple[Sampler, dict]],
-                     statistic: Statistic = free_mean) -> dict[str, dict]:
+def benchmark_target(
+    energy,
+    x0: torch.Tensor,
+    mask: torch.Tensor | None,
+    samplers: dict[str, tuple[Sampler, dict]],
+    statistic: Statistic = free_mean,
+) -> dict[str, dict]:
     """Run :func:`benchmark_sampler` for each ``name: (sampler, schedule)``; schedule holds
     ``burn_in``, ``steps``, ``records`` and ``thin``."""
     results = {}
@@ -168,26 +184,39 @@ def main() -> None:
     print("ising 10x10, sigma 0.15")
     results["ising_10x10_sigma0.15"] = benchmark_target(
         *ising_target(args.chains, generator),
-        discrete_samplers(single_site=dict(burn_in=1000, steps=500, records=200, thin=10),
-                          all_sites=dict(burn_in=200, steps=200, records=200, thin=2), step_size=0.2))
+        discrete_samplers(
+            single_site=dict(burn_in=1000, steps=500, records=200, thin=10),
+            all_sites=dict(burn_in=200, steps=200, records=200, thin=2),
+            step_size=0.2,
+        ),
+    )
     print("graph energy, 18 nodes / 153 edge bits")
     results["graph_energy_ego_small_sized"] = benchmark_target(
         *graph_target(args.chains, generator),
-        discrete_samplers(single_site=dict(burn_in=100, steps=100, records=50, thin=4),
-                          all_sites=dict(burn_in=50, steps=50, records=50, thin=2), step_size=0.2))
+        discrete_samplers(
+            single_site=dict(burn_in=100, steps=100, records=50, thin=4),
+            all_sites=dict(burn_in=50, steps=50, records=50, thin=2),
+            step_size=0.2,
+        ),
+    )
     print("gaussian 100-D")
     schedule = dict(burn_in=300, steps=300, records=200, thin=5)
     results["gaussian_100d"] = benchmark_target(
         *gaussian_target(args.chains, generator),
-        {"langevin": (Langevin(0.05), schedule), "mala": (MALA(0.05), schedule)})
+        {"langevin": (Langevin(0.05), schedule), "mala": (MALA(0.05), schedule)},
+    )
 
     record = {
         "benchmark": "samplers: steps/s and ESS/s (all chains) of a scalar statistic",
         "chains": args.chains,
         "threads": args.threads,
         "step_sizes": {"dula/dmala": 0.2, "langevin/mala": 0.05},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average_1min": round(os.getloadavg()[0], 2), "torch": torch.__version__},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "torch": torch.__version__,
+        },
         "wall_time_s": round(time.perf_counter() - started, 1),
         "results": results,
     }

@@ -49,10 +49,15 @@ def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int) 
         if step >= 3:  # warm-up steps are not timed
             times.append(time.perf_counter() - start)
     median = sorted(times)[len(times) // 2]
-    return {"objective": objective, "M" if objective == "ed" else "k": value, "buckets": buckets,
-            "steps_per_second": 1.0 / median, "median_step_ms": 1000 * median,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_rss_above_start_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_rss) / 1024}
+    return {
+        "objective": objective,
+        "M" if objective == "ed" else "k": value,
+        "buckets": buckets,
+        "steps_per_second": 1.0 / median,
+        "median_step_ms": 1000 * median,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_above_start_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_rss) / 1024,
+    }
 
 
 def main() -> None:
@@ -66,18 +71,40 @@ def main() -> None:
         print(json.dumps(run_one(args.one[0], int(args.one[1]), args.steps, args.sampler, int(args.one[2]))))
         return
     rows = []
-    configurations = ([("ed", m, 3) for m in (4, 16, 32, 64)] + [("ed", 32, b) for b in (1, 2, 6)]
-                      + [("pcd", k, 3) for k in (1, 5, 10, 20)])
+    configurations = (
+        [("ed", m, 3) for m in (4, 16, 32, 64)]
+        + [("ed", 32, b) for b in (1, 2, 6)]
+        + [("pcd", k, 3) for k in (1, 5, 10, 20)]
+    )
     for objective, value, buckets in configurations:
-        result = subprocess.run([sys.executable, __file__, "--one", objective, str(value), str(buckets),
-                                 "--steps", str(args.steps), "--sampler", args.sampler],
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                objective,
+                str(value),
+                str(buckets),
+                "--steps",
+                str(args.steps),
+                "--sampler",
+                args.sampler,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
         print(rows[-1])
-    report = {"benchmark": "training step of the default GraphEBM energy on ego_small, batch 32",
-              "pcd_sampler": args.sampler, "timed_steps": args.steps, "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-              "rows": rows}
+    report = {
+        "benchmark": "training step of the default GraphEBM energy on ego_small, batch 32",
+        "pcd_sampler": args.sampler,
+        "timed_steps": args.steps,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "rows": rows,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"-> {args.out}")

@@ -9,9 +9,16 @@ import torch
 from torch import Tensor, nn
 
 
-def train_for_cpu_seconds(energy: nn.Module, loss_of: Callable[[nn.Module, Tensor], Tensor], data: Tensor,
-                          seconds: float, batch_size: int, lr: float, generator: torch.Generator,
-                          clip: float | None = None) -> dict[str, float]:
+def train_for_cpu_seconds(
+    energy: nn.Module,
+    loss_of: Callable[[nn.Module, Tensor], Tensor],
+    data: Tensor,
+    seconds: float,
+    batch_size: int,
+    lr: float,
+    generator: torch.Generator,
+    clip: float | None = None,
+) -> dict[str, float]:
     """Minimise ``loss_of(energy, batch)`` until ``seconds`` of process CPU time are spent.
 
     Every method gets the same compute whatever else runs on the machine; returns the number of
@@ -28,5 +35,8 @@ def train_for_cpu_seconds(energy: nn.Module, loss_of: Callable[[nn.Module, Tenso
             torch.nn.utils.clip_grad_norm_(energy.parameters(), clip)
         optimiser.step()
         steps += 1
-    return {"parameter_updates": steps, "cpu_seconds": time.process_time() - start,
-            "wall_seconds": time.perf_counter() - wall_start}
+    return {
+        "parameter_updates": steps,
+        "cpu_seconds": time.process_time() - start,
+        "wall_seconds": time.perf_counter() - wall_start,
+    }

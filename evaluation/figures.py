@@ -11,11 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def density_grid(rows: Sequence[str], columns: Sequence[str], draw: Callable[[object, str, str], None],
-                 path: Path, cell: float = 1.6) -> None:
+def density_grid(
+    rows: Sequence[str], columns: Sequence[str], draw: Callable[[object, str, str], None], path: Path, cell: float = 1.6
+) -> None:
     """Call ``draw(ax, row, column)`` for every panel; label rows and columns; save to ``path``."""
-    fig, axes = plt.subplots(len(rows), len(columns), figsize=(cell * len(columns), cell * len(rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(cell * len(columns), cell * len(rows)), squeeze=False)
     for r, row in enumerate(rows):
         for c, column in enumerate(columns):
             draw(axes[r, c], row, column)

@@ -47,10 +47,16 @@ def evaluate(model: GraphEBM, train: list, test: list, num: int, seeds: list[int
         start = time.perf_counter()
         graphs = model.sample(num, seed=seed, **sampler_options)
         seconds = time.perf_counter() - start
-        runs.append({"seed": seed, "sample_seconds": seconds,
-                     "mean_edges": statistics.fmean(g.number_of_edges() for g in graphs),
-                     "uniqueness": graph_uniqueness(graphs), "novelty": graph_novelty(graphs, train),
-                     **{p: graph_mmd(graphs, test, STATS, protocol=p) for p in PROTOCOLS}})
+        runs.append(
+            {
+                "seed": seed,
+                "sample_seconds": seconds,
+                "mean_edges": statistics.fmean(g.number_of_edges() for g in graphs),
+                "uniqueness": graph_uniqueness(graphs),
+                "novelty": graph_novelty(graphs, train),
+                **{p: graph_mmd(graphs, test, STATS, protocol=p) for p in PROTOCOLS},
+            }
+        )
     return {"num_generated": num, "runs": runs}
 
 
@@ -58,42 +64,85 @@ def run(args: argparse.Namespace) -> dict:
     info = dataset_info(args.dataset)
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
     model_options, train_options = json.loads(args.model_options), json.loads(args.train_options)
-    sampler_options = {k: v for k, v in (("sampler", args.sampler), ("steps", args.steps),
-                                         ("step_size", args.step_size), ("init", args.init)) if v is not None}
+    sampler_options = {
+        k: v
+        for k, v in (
+            ("sampler", args.sampler),
+            ("steps", args.steps),
+            ("step_size", args.step_size),
+            ("init", args.init),
+        )
+        if v is not None
+    }
     results = []
     for train_seed in args.train_seeds:
         run_dir = Path(args.run_root) / f"{args.dataset}-{args.objective}-seed{train_seed}"
-        model, train_seconds = trained_model(args, run_dir, info.max_nodes, model_options, train_options, train_seed,
-                                             train, test)
-        results.append({
-            "train_seed": train_seed, "train_seconds": train_seconds, "steps": model.steps_trained,
-            "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
-            "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
-            "validation_log": [str(p) for p in metrics_files(run_dir)],
-            "validation": validation_curve([str(p) for p in metrics_files(run_dir)]),
-        })
+        model, train_seconds = trained_model(
+            args, run_dir, info.max_nodes, model_options, train_options, train_seed, train, test
+        )
+        results.append(
+            {
+                "train_seed": train_seed,
+                "train_seconds": train_seconds,
+                "steps": model.steps_trained,
+                "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
+                "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
+                "validation_log": [str(p) for p in metrics_files(run_dir)],
+                "validation": validation_curve([str(p) for p in metrics_files(run_dir)]),
+            }
+        )
         print(json.dumps({k: v for k, v in results[-1].items() if k != "validation_log"})[:2000], flush=True)
-    floors = {p: {str(n): reference_floor(train, test, n, range(5), protocol=p, stats=STATS)
-                  for n in (args.num, len(test))} for p in PROTOCOLS}
-    return {"dataset": args.dataset, "objective": args.objective, "minutes": args.minutes,
-            "max_steps": args.max_steps, "model_config": asdict(model.config), "git_commit": git_commit(),
-            "model_options": model_options, "train_options": train_options, "sampler_options": sampler_options,
-            "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps, "energy_penalty": args.cd_energy_penalty}
-            if args.objective == "pcd" else None,
-            "train_seeds": args.train_seeds, "sample_seeds": args.sample_seeds, "results": results,
-            "floors": floors, "versions": {"edgraph": __version__, "torch": torch.__version__,
-                                           "python": platform.python_version()},
-            "threads": torch.get_num_threads(), "command": " ".join(sys.argv)}
+    floors = {
+        p: {str(n): reference_floor(train, test, n, range(5), protocol=p, stats=STATS) for n in (args.num, len(test))}
+        for p in PROTOCOLS
+    }
+    return {
+        "dataset": args.dataset,
+        "objective": args.objective,
+        "minutes": args.minutes,
+        "max_steps": args.max_steps,
+        "model_config": asdict(model.config),
+        "git_commit": git_commit(),
+        "model_options": model_options,
+        "train_options": train_options,
+        "sampler_options": sampler_options,
+        "cd": {"sampler": args.cd_sampler, "steps": args.cd_steps, "energy_penalty": args.cd_energy_penalty}
+        if args.objective == "pcd"
+        else None,
+        "train_seeds": args.train_seeds,
+        "sample_seeds": args.sample_seeds,
+        "results": results,
+        "floors": floors,
+        "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()},
+        "threads": torch.get_num_threads(),
+        "command": " ".join(sys.argv),
+    }
 
 
-def trained_model(args: argparse.Namespace, run_dir: Path, max_nodes: int, model_options: dict,
-                  train_options: dict, seed: int, train: list, test: list) -> tuple[GraphEBM, float]:
+def trained_model(
+    args: argparse.Namespace,
+    run_dir: Path,
+    max_nodes: int,
+    model_options: dict,
+    train_options: dict,
+    seed: int,
+    train: list,
+    test: list,
+) -> tuple[GraphEBM, float]:
     """The model of one training seed and its training wall time: trained in ``run_dir``, or loaded
     from it when an earlier command of the same recipe finished there (so several sampling settings
     share one training run; the recipe is checked, not assumed)."""
-    options = dict(max_minutes=args.minutes, max_steps=args.max_steps, seed=seed, objective=args.objective,
-                   cd_sampler=args.cd_sampler, cd_steps=args.cd_steps, cd_energy_penalty=args.cd_energy_penalty,
-                   val_every=args.val_every, **train_options)
+    options = dict(
+        max_minutes=args.minutes,
+        max_steps=args.max_steps,
+        seed=seed,
+        objective=args.objective,
+        cd_sampler=args.cd_sampler,
+        cd_steps=args.cd_steps,
+        cd_energy_penalty=args.cd_energy_penalty,
+        val_every=args.val_every,
+        **train_options,
+    )
     recipe = {"model": GraphEBM(max_nodes, **model_options).metadata()["config"], "train": options}
     done = run_dir / "recipe.json"
     if done.is_file():
@@ -132,17 +181,24 @@ def summarise(report: dict, setting: str, protocol: str) -> dict[str, dict[str, 
 def budget(report: dict, setting: str) -> tuple[float, float, float]:
     """Mean training seconds, training steps and sampling seconds (of ``setting``) over all runs."""
     results = report["results"]
-    return (statistics.fmean(r["train_seconds"] for r in results), statistics.fmean(r["steps"] for r in results),
-            statistics.fmean(r["sample_seconds"] for r in sampling_runs(report, setting)))
+    return (
+        statistics.fmean(r["train_seconds"] for r in results),
+        statistics.fmean(r["steps"] for r in results),
+        statistics.fmean(r["sample_seconds"] for r in sampling_runs(report, setting)),
+    )
 
 
 def table(paths: list[str]) -> str:
     """Markdown tables of result files: ours, with the floors at the same sample sizes."""
     lines = []
     for protocol in PROTOCOLS:
-        lines += [f"### Protocol `{protocol}`", "",
-                  "| dataset | method | train (s) | steps | generated | sampling (s) | degree | clustering | orbit | spectral |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### Protocol `{protocol}`",
+            "",
+            "| dataset | method | train (s) | steps | generated | sampling (s) "
+            "| degree | clustering | orbit | spectral |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for path in paths:
             report = json.loads(Path(path).read_text())
             method = label(path, report)
@@ -153,10 +209,13 @@ def table(paths: list[str]) -> str:
                 floor = report["floors"][protocol][str(num)]
                 cells = [f"{ours[s]['mean']:.4f} ± {ours[s]['std']:.4f}" for s in STATS]
                 floor_cells = [f"{floor[s]['mean']:.4f} ± {floor[s]['std']:.4f}" for s in STATS]
-                lines.append(f"| {report['dataset']} | {method} | {train_s:.0f} | {steps:.0f} | {num} | "
-                             f"{sample_s:.1f} | " + " | ".join(cells) + " |")
-                lines.append(f"| {report['dataset']} | real-vs-real floor | | | {num} | | "
-                             + " | ".join(floor_cells) + " |")
+                lines.append(
+                    f"| {report['dataset']} | {method} | {train_s:.0f} | {steps:.0f} | {num} | "
+                    f"{sample_s:.1f} | " + " | ".join(cells) + " |"
+                )
+                lines.append(
+                    f"| {report['dataset']} | real-vs-real floor | | | {num} | | " + " | ".join(floor_cells) + " |"
+                )
         lines.append("")
     return "\n".join(lines)
 
@@ -182,8 +241,11 @@ def ablation_table(paths: list[str]) -> str:
     """One row per result file: the variant, its budget and its gdss MMD at the large sample size,
     each statistic also as a multiple of the real-vs-real floor, and the share of novel graphs
     (not isomorphic to a training graph; "–" for files recorded before novelty was)."""
-    lines = ["| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) | degree | clustering | orbit | novel |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) "
+        "| degree | clustering | orbit | novel |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for path in paths:
         report = json.loads(Path(path).read_text())
         ours = summarise(report, "large", "gdss")
@@ -194,8 +256,11 @@ def ablation_table(paths: list[str]) -> str:
         seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
         runs = sampling_runs(report, "large")
         novel = f"{statistics.fmean(r['novelty'] for r in runs):.2f}" if all("novelty" in r for r in runs) else "–"
-        lines.append(f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
-                     + " | ".join(cells) + f" | {novel} |")
+        lines.append(
+            f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
+            + " | ".join(cells)
+            + f" | {novel} |"
+        )
     return "\n".join(lines)
 
 
@@ -206,8 +271,14 @@ def validation_curve(csv_paths: list[str]) -> list[dict[str, float]]:
         with open(path) as handle:
             for row in csv.DictReader(handle):
                 if row.get("val_degree"):
-                    rows.append({"step": int(row["step"]), "seconds": float(row["val_seconds"]),
-                                 "degree": float(row["val_degree"]), "clustering": float(row["val_clustering"])})
+                    rows.append(
+                        {
+                            "step": int(row["step"]),
+                            "seconds": float(row["val_seconds"]),
+                            "degree": float(row["val_degree"]),
+                            "clustering": float(row["val_clustering"]),
+                        }
+                    )
     return rows
 
 
@@ -233,12 +304,17 @@ def figures(paths: list[str], out_dir: Path) -> None:
                 if curve:
                     ax.plot([r["seconds"] for r in curve], [r[stat] for r in curve], marker=".", label=label)
         Path(path).write_text(json.dumps(report, indent=2))
-        run_dir = Path(report["results"][0]["validation_log"][0]).parents[2] if report["results"][0].get(
-            "validation_log") else None
+        run_dir = (
+            Path(report["results"][0]["validation_log"][0]).parents[2]
+            if report["results"][0].get("validation_log")
+            else None
+        )
         if run_dir is not None and (run_dir / "model.pt").is_file() and report["objective"] == "ed":
             test = load_graphs(report["dataset"], "test")
-            plot_graph_grid({"sampled": GraphEBM.load(run_dir).sample(8, seed=0), "test": test[:8]},
-                            out_dir / f"{report['dataset']}_samples.png")
+            plot_graph_grid(
+                {"sampled": GraphEBM.load(run_dir).sample(8, seed=0), "test": test[:8]},
+                out_dir / f"{report['dataset']}_samples.png",
+            )
     for ax, stat in zip(axes, ("degree", "clustering")):
         ax.set_xlabel("training wall time (s)")
         ax.set_ylabel(f"{stat} MMD² (64 samples vs test)")
@@ -255,8 +331,12 @@ def main() -> None:
     parser.add_argument("--ablation", nargs="+", help="print one compact row per result file (1,024 samples, gdss)")
     parser.add_argument("--figures", nargs="+", help="write figures of these result files")
     parser.add_argument("--dataset", default="ego_small")
-    parser.add_argument("--minutes", type=float, help="training wall-clock budget (a step budget alone is "
-                        "reproducible run for run; a time budget also steers the cosine schedule by the clock)")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        help="training wall-clock budget (a step budget alone is "
+        "reproducible run for run; a time budget also steers the cosine schedule by the clock)",
+    )
     parser.add_argument("--max-steps", type=int, help="training step budget (whichever comes first)")
     parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])

@@ -263,8 +263,13 @@ def run_table(dims, sigmas, methods, out: Path, **settings) -> dict:
                 table.setdefault(f"{dim}", {}).setdefault(f"{sigma:g}", {})[method] = record["neg_log_rmse"]
                 runs.append(record)
                 print(f"{name}: {record['neg_log_rmse']:.3f} ({record['parameter_updates']} updates)", flush=True)
-    oracle = {dim: {sigma: oracle_pseudo_likelihood(int(dim), sigma, settings.get("num_samples", 2000))
-                    for sigma in map(float, by_sigma)} for dim, by_sigma in table.items()}
+    oracle = {
+        dim: {
+            sigma: oracle_pseudo_likelihood(int(dim), sigma, settings.get("num_samples", 2000))
+            for sigma in map(float, by_sigma)
+        }
+        for dim, by_sigma in table.items()
+    }
     summary = {
         "experiment": "ising_coupling_recovery_table",
         "metric": "neg_log_rmse (higher is better)",
@@ -284,15 +289,19 @@ def run_table(dims, sigmas, methods, out: Path, **settings) -> dict:
 
 
 def _markdown(table: dict, methods, oracle: dict) -> str:
-    lines = ["| dim | sigma | " + " | ".join(methods) + " | J = 0 | oracle PL (true support) |",
-             "|---|---|" + "---|" * (len(methods) + 2)]
+    lines = [
+        "| dim | sigma | " + " | ".join(methods) + " | J = 0 | oracle PL (true support) |",
+        "|---|---|" + "---|" * (len(methods) + 2),
+    ]
     for dim, by_sigma in table.items():
         for sigma, scores in by_sigma.items():
             best = max(scores.values())
             cells = [f"**{scores[m]:.2f}**" if scores[m] == best else f"{scores[m]:.2f}" for m in methods]
             # J = 0 misses the 4 D nonzero entries of J_true: RMSE = sigma sqrt(4 D / D^2) = 2 sigma / dim
             zero = -math.log(2 * float(sigma) / int(dim))
-            lines.append(f"| {dim} | {sigma} | " + " | ".join(cells) + f" | {zero:.2f} | {oracle[dim][float(sigma)]:.2f} |")
+            lines.append(
+                f"| {dim} | {sigma} | " + " | ".join(cells) + f" | {zero:.2f} | {oracle[dim][float(sigma)]:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -306,8 +315,11 @@ def _plot_table(runs: list[dict], methods, path: Path) -> None:
     fig, axes = plt.subplots(1, len(dims), figsize=(4.5 * len(dims), 3.3), squeeze=False)
     for ax, dim in zip(axes[0], dims):
         for method in methods:
-            chosen = sorted((r["config"]["sigma"], r["neg_log_rmse"]) for r in runs
-                            if r["config"]["dim"] == dim and r["config"]["method"] == method)
+            chosen = sorted(
+                (r["config"]["sigma"], r["neg_log_rmse"])
+                for r in runs
+                if r["config"]["dim"] == dim and r["config"]["method"] == method
+            )
             ax.plot(*zip(*chosen), marker="o", label=method)
         ax.set(xlabel="sigma", ylabel="-log RMSE(J)", title=f"{dim}x{dim} lattice")
         ax.legend(fontsize=8)
@@ -334,16 +346,25 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     args = parser.parse_args(argv)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    settings = dict(seconds=args.seconds, seed=args.seed, l1=args.l1, debias=not args.no_debias,
-                    num_samples=args.num_samples, data_sweeps=args.data_sweeps)
+    settings = dict(
+        seconds=args.seconds,
+        seed=args.seed,
+        l1=args.l1,
+        debias=not args.no_debias,
+        num_samples=args.num_samples,
+        data_sweeps=args.data_sweeps,
+    )
     if args.table:
         return run_table(args.dims, args.sigmas, args.methods, args.out, **settings)
     config = Config(dim=args.dim, sigma=args.sigma, method=args.method, **settings)
     record = train(config)
     args.out.write_text(json.dumps(record, indent=1))
     _plot_run(record, args.out.with_suffix(".png"))
-    print(f"{config.method} dim {config.dim} sigma {config.sigma}: neg_log_rmse {record['neg_log_rmse']:.3f}"
-          f" after {record['parameter_updates']} updates", file=sys.stderr)
+    print(
+        f"{config.method} dim {config.dim} sigma {config.sigma}: neg_log_rmse {record['neg_log_rmse']:.3f}"
+        f" after {record['parameter_updates']} updates",
+        file=sys.stderr,
+    )
     return record
 
 

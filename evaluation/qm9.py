@@ -32,11 +32,11 @@ from pathlib import Path
 import torch
 
 from edgraph import __version__
+from edgraph.chem import dense_to_smiles, draw_molecules
 from edgraph.datasets import load_molecule_tensors, load_molecules
 from edgraph.io import atomic_write
 from edgraph.metrics.molecular import molecule_metrics
 from edgraph.models.molecule import MoleculeEBM
-from edgraph.chem import dense_to_smiles, draw_molecules
 
 HERE = Path(__file__).resolve().parent
 GDSS = {"validity": 0.9572, "nspdk_mmd": 0.003, "fcd": 2.900}  # GDSS, Table 3 (QM9), w/o correction
@@ -55,29 +55,52 @@ def _command(argv: list[str]) -> str:
     """The command line of this run, without the ``--note`` text (recorded on its own)."""
     words = [Path(argv[0]).name, *argv[1:]]
     if "--note" in words:
-        del words[words.index("--note"):words.index("--note") + 2]
+        del words[words.index("--note") : words.index("--note") + 2]
     return " ".join(words)
 
 
 def run(args: argparse.Namespace) -> dict:
     """Train, sample and evaluate; return the results record."""
     torch.set_num_threads(args.threads)
-    model_options = dict(hidden=args.hidden, layers=args.layers, num_negatives=args.num_negatives,
-                         eps_atoms=args.eps_atoms, eps_bonds=args.eps_bonds, sampler=args.sampler,
-                         sampler_steps=args.steps, step_size=args.step_size)
-    train_options = dict(max_minutes=args.minutes, max_steps=None, batch_size=args.batch_size, lr=args.lr,
-                         lr_schedule=args.lr_schedule, seed=args.seed, progress=False, checkpoint_every=500)
+    model_options = dict(
+        hidden=args.hidden,
+        layers=args.layers,
+        num_negatives=args.num_negatives,
+        eps_atoms=args.eps_atoms,
+        eps_bonds=args.eps_bonds,
+        sampler=args.sampler,
+        sampler_steps=args.steps,
+        step_size=args.step_size,
+    )
+    train_options = dict(
+        max_minutes=args.minutes,
+        max_steps=None,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_schedule=args.lr_schedule,
+        seed=args.seed,
+        progress=False,
+        checkpoint_every=500,
+    )
     if args.checkpoint:
         model = MoleculeEBM.load(args.checkpoint)
         training = json.loads((Path(args.checkpoint) / "qm9_training.json").read_text())
-        model.config.sampler, model.config.sampler_steps, model.config.step_size = args.sampler, args.steps, args.step_size
+        model.config.sampler, model.config.sampler_steps, model.config.step_size = (
+            args.sampler,
+            args.steps,
+            args.step_size,
+        )
     else:
         run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix="edgraph-qm9-"))
         model = MoleculeEBM(**model_options)
         start = time.perf_counter()
         model.fit(load_molecule_tensors("qm9", "train"), run_dir=run_dir, **train_options)
-        training = {**train_options, "steps": model.steps_trained, "seconds": round(time.perf_counter() - start, 1),
-                    "threads": args.threads}
+        training = {
+            **train_options,
+            "steps": model.steps_trained,
+            "seconds": round(time.perf_counter() - start, 1),
+            "threads": args.threads,
+        }
         atomic_write(run_dir / "qm9_training.json", json.dumps(training, indent=2))
 
     start = time.perf_counter()
@@ -87,8 +110,13 @@ def run(args: argparse.Namespace) -> dict:
     corrected = dense_to_smiles(*dense, correct=True)
 
     start = time.perf_counter()
-    scores = molecule_metrics(smiles, load_molecules("qm9", "train"), load_molecules("qm9", "test"),
-                              corrected=corrected, fcd=args.fcd)
+    scores = molecule_metrics(
+        smiles,
+        frozenset(load_molecules("qm9", "train")),
+        load_molecules("qm9", "test"),
+        corrected=corrected,
+        fcd=args.fcd,
+    )
     metric_seconds = time.perf_counter() - start
 
     samples_file = args.out.with_name(args.out.stem + "_samples.json")
@@ -100,14 +128,26 @@ def run(args: argparse.Namespace) -> dict:
         "short_run": training["max_minutes"] < FULL["minutes"] or args.num_samples < FULL["num_samples"],
         "model": {**model.metadata()["config"], "atom_types": list(model.config.atom_types)},
         "training": training,
-        "sampling": {"num_samples": args.num_samples, "seed": args.sample_seed, "sampler": args.sampler,
-                     "steps": args.steps, "step_size": args.step_size, "seconds": round(sample_seconds, 1)},
+        "sampling": {
+            "num_samples": args.num_samples,
+            "seed": args.sample_seed,
+            "sampler": args.sampler,
+            "steps": args.steps,
+            "step_size": args.step_size,
+            "seconds": round(sample_seconds, 1),
+        },
         "metric_seconds": round(metric_seconds, 1),
         "metrics": scores,
         "published_gdss": GDSS,
         "targets": {k: list(v) for k, v in TARGETS.items()},
-        "versions": {"edgraph": __version__, "python": platform.python_version(), "torch": torch.__version__,
-                     "rdkit": _version("rdkit"), "fcd": _version("fcd"), "platform": platform.platform()},
+        "versions": {
+            "edgraph": __version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "rdkit": _version("rdkit"),
+            "fcd": _version("fcd"),
+            "platform": platform.platform(),
+        },
         "samples_file": samples_file.name,
         "note": args.note,
     }
@@ -135,13 +175,18 @@ def report(results: dict) -> str:
         "Generated by `evaluation/qm9.py` from `evaluation/results/qm9.json`; do not edit by hand.",
         "",
         f"Recorded run: `{results['command']}` — {t['steps']} training steps in {t['seconds'] / 60:.1f} min "
-        f"on {t['threads']} CPU thread{'s' if t['threads'] > 1 else ''} (a machine shared with other jobs), {s['num_samples']:,} samples "
+        f"on {t['threads']} CPU thread{'s' if t['threads'] > 1 else ''} (a machine shared with other jobs), "
+        f"{s['num_samples']:,} samples "
         f"({s['sampler']}, {s['steps']} steps, {s['seconds'] / 60:.1f} min).",
     ]
     if results["short_run"]:
-        lines += ["", f"**This row is a short run**, not the issue's setting ({FULL['num_samples']:,} samples, "
-                      f"{FULL['minutes']} minutes of training on 2 CPU cores). The full command is:", "",
-                  "    python evaluation/qm9.py --minutes 60 --num-samples 10000"]
+        lines += [
+            "",
+            f"**This row is a short run**, not the issue's setting ({FULL['num_samples']:,} samples, "
+            f"{FULL['minutes']} minutes of training on 2 CPU cores). The full command is:",
+            "",
+            "    python evaluation/qm9.py --minutes 60 --num-samples 10000",
+        ]
     lines += [
         "",
         "| model | samples | validity w/o corr. | validity w/ corr. | uniqueness | novelty | NSPDK MMD | FCD |",
@@ -153,15 +198,18 @@ def report(results: dict) -> str:
         f"{_percent(m.get('novelty'))} | {_number(m.get('nspdk_mmd'), 5)} | {_number(m.get('fcd'))} |",
         "",
         "Targets of the issue (10,000 samples): "
-        + ", ".join(f"{k} {op} {bound} ({'met' if meets[k] == 'yes' else 'not met' if meets[k] == 'no' else 'not measured'})"
-                    for k, (op, bound) in results["targets"].items()) + ".",
+        + ", ".join(
+            f"{k} {op} {bound} ({'met' if meets[k] == 'yes' else 'not met' if meets[k] == 'no' else 'not measured'})"
+            for k, (op, bound) in results["targets"].items()
+        )
+        + ".",
         "",
         "Definitions (as GDSS): validity w/o correction = fraction of generated graphs RDKit sanitizes "
         "(an N or O with one extra bond becomes a cation); uniqueness, novelty (vs the train split), NSPDK "
         "MMD and FCD (vs the test split) are computed on the valid corrected molecules.",
         "",
         *([results["note"], ""] if results.get("note") else []),
-        "First 32 samples without correction (\"invalid\" = does not sanitize):",
+        'First 32 samples without correction ("invalid" = does not sanitize):',
         "",
         "![QM9 samples](results/qm9_samples.png)",
         "",
@@ -184,8 +232,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eps-bonds", type=float, default=0.05)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
-                        help="the recorded run predates the cosine schedule: constant reproduces it")
+    parser.add_argument(
+        "--lr-schedule",
+        default="constant",
+        choices=["constant", "cosine"],
+        help="the recorded run predates the cosine schedule: constant reproduces it",
+    )
     parser.add_argument("--sampler", default="gibbs", choices=["gibbs", "gwg", "dula", "dmala"])
     parser.add_argument("--steps", type=int, default=1000, help="sampler steps")
     parser.add_argument("--step-size", type=float, default=0.25)

@@ -32,17 +32,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from edgraph.datasets.toys import TOY_DENSITIES, toy_density_samples
-from edgraph.energies.feedforward import MLPEnergy
-from edgraph.objectives import PersistentCD, PersistentChains, denoising_score_matching
-from edgraph.objectives import energy_discrepancy, score_matching
-from edgraph.perturbations import Gaussian
-from edgraph.samplers import Langevin
-
 from budget import train_for_cpu_seconds  # noqa: E402  (same folder)
 from figures import density_grid  # noqa: E402  (same folder)
 from ising import _versions  # noqa: E402  (same folder; shared provenance record)
+
+from edgraph.datasets.toys import TOY_DENSITIES, toy_density_samples
+from edgraph.energies.feedforward import MLPEnergy
+from edgraph.objectives import (
+    PersistentCD,
+    PersistentChains,
+    denoising_score_matching,
+    energy_discrepancy,
+    score_matching,
+)
+from edgraph.perturbations import Gaussian
+from edgraph.samplers import Langevin
 
 BOX = 4.5
 ED_TIMES = (0.05, 0.25, 1.0)
@@ -87,8 +91,16 @@ def train_density(name: str, method: str, args) -> tuple[dict, torch.Tensor]:
     train = toy_density_samples(name, args.num_train, seed=args.seed)
     test = toy_density_samples(name, args.num_test, seed=args.seed + 1)
     energy = MLPEnergy(2, hidden=args.hidden, layers=3, activation="silu")
-    spent = train_for_cpu_seconds(energy, _loss_function(method, generator, args), train, args.seconds,
-                                  args.batch_size, args.lr, generator, clip=10.0)
+    spent = train_for_cpu_seconds(
+        energy,
+        _loss_function(method, generator, args),
+        train,
+        args.seconds,
+        args.batch_size,
+        args.lr,
+        generator,
+        clip=10.0,
+    )
     log_density, log_z = grid_log_density(energy, args.resolution)
     with torch.no_grad():
         nll = (energy(test).double().mean() + log_z).item()
@@ -117,8 +129,10 @@ def run_densities(args) -> dict:
             record, density = train_density(name, method, args)
             records.append(record)
             maps[(name, method)] = density
-            print(f"{name:12s} {method:13s} NLL {record['test_nll']:.3f} ({record['parameter_updates']} updates)",
-                  flush=True)
+            print(
+                f"{name:12s} {method:13s} NLL {record['test_nll']:.3f} ({record['parameter_updates']} updates)",
+                flush=True,
+            )
     table = {name: {r["method"]: r["test_nll"] for r in records if r["density"] == name} for name in args.densities}
     floors = {name: data_nll_floor(name, args) for name in args.densities}
     summary = {
@@ -153,8 +167,9 @@ def _plot_maps(maps: dict, densities, methods, path: Path, args) -> None:
     def draw(ax, name: str, column: str) -> None:
         if column == "data":
             sample = toy_density_samples(name, 20000, seed=args.seed)
-            ax.hist2d(sample[:, 0].numpy(), sample[:, 1].numpy(), bins=100,
-                      range=[[-BOX, BOX], [-BOX, BOX]], cmap="viridis")
+            ax.hist2d(
+                sample[:, 0].numpy(), sample[:, 1].numpy(), bins=100, range=[[-BOX, BOX], [-BOX, BOX]], cmap="viridis"
+            )
         else:
             ax.imshow(maps[(name, column)].numpy(), origin="lower", cmap="viridis", extent=[-BOX, BOX, -BOX, BOX])
 
@@ -174,6 +189,7 @@ def mixture_log_density(x: torch.Tensor, rho: torch.Tensor, m: float, variance: 
 
 def mixture_curves(x: torch.Tensor, y_by_t: dict, rhos: torch.Tensor, m: float, weights=None) -> dict:
     """NLL, score matching and ED_t against rho, as (weighted) averages over the given points."""
+
     def average(values):  # values [points, rhos]
         return (values * weights[:, None]).sum(0) if weights is not None else values.mean(0)
 
@@ -201,8 +217,10 @@ def run_mixture(args) -> dict:
     grid = torch.linspace(-m - 12, m + 12, 8001, dtype=torch.float64)
     step = (grid[1] - grid[0]).item()
     w_x = mixture_log_density(grid, torch.tensor(rho_true, dtype=torch.float64), m).exp() * step
-    y_pop = {t: (grid, mixture_log_density(grid, torch.tensor(rho_true, dtype=torch.float64), m, 1 + t).exp() * step)
-             for t in times}
+    y_pop = {
+        t: (grid, mixture_log_density(grid, torch.tensor(rho_true, dtype=torch.float64), m, 1 + t).exp() * step)
+        for t in times
+    }
     population = mixture_curves(grid, y_pop, rhos, m, weights=w_x)
     # finite samples: n data points, one y per point, repeated over seeds
     argmins = {key: [] for key in population}
@@ -210,8 +228,9 @@ def run_mixture(args) -> dict:
         g = torch.Generator().manual_seed(args.seed + repeat)
         component = torch.rand(args.mixture_n, generator=g, dtype=torch.float64) < rho_true
         x = torch.where(component, -m, m) + torch.randn(args.mixture_n, generator=g, dtype=torch.float64)
-        ys = {t: (x + math.sqrt(t) * torch.randn(args.mixture_n, generator=g, dtype=torch.float64), None)
-              for t in times}
+        ys = {
+            t: (x + math.sqrt(t) * torch.randn(args.mixture_n, generator=g, dtype=torch.float64), None) for t in times
+        }
         curves = mixture_curves(x, ys, rhos, m)
         for key, values in curves.items():
             argmins[key].append(rhos[int(values.argmin())].item())
@@ -229,8 +248,14 @@ def run_mixture(args) -> dict:
         }
     record = {
         "experiment": "toy2d_mixture_identifiability",
-        "config": {"m": m, "rho_true": rho_true, "t": list(times), "n": args.mixture_n,
-                   "repeats": args.mixture_repeats, "rho_grid": [0.01, 0.99, 99]},
+        "config": {
+            "m": m,
+            "rho_true": rho_true,
+            "t": list(times),
+            "n": args.mixture_n,
+            "repeats": args.mixture_repeats,
+            "rho_grid": [0.01, 0.99, 99],
+        },
         "seed": args.seed,
         "versions": _versions(),
         "wall_seconds": time.perf_counter() - start,
@@ -254,8 +279,13 @@ def _plot_mixture(rhos, population: dict, summary: dict, path: Path) -> None:
     for key, values in population.items():
         left.plot(rhos, (values - values.min()).clamp_min(1e-9), label=key)
     left.axvline(0.2, color="k", lw=0.6, ls=":")
-    left.set(xlabel="rho", ylabel="loss(rho) - min loss", yscale="log", ylim=(1e-6, 10),
-             title="population losses, p_0.2 = 0.2 N(-m,1) + 0.8 N(m,1)")
+    left.set(
+        xlabel="rho",
+        ylabel="loss(rho) - min loss",
+        yscale="log",
+        ylim=(1e-6, 10),
+        title="population losses, p_0.2 = 0.2 N(-m,1) + 0.8 N(m,1)",
+    )
     left.legend(fontsize=7)
     keys = list(summary)
     means = [summary[k]["sample_argmin_mean"] for k in keys]

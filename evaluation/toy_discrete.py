@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 import torch
+from budget import train_for_cpu_seconds  # noqa: E402  (same folder)
+from figures import density_grid  # noqa: E402  (same folder)
+from ising import _versions  # noqa: E402  (same folder; shared provenance record)
 
 from edgraph.datasets.toys import TOY_DENSITIES, gray_decode, gray_encode, toy_density_samples
 from edgraph.energies.feedforward import MLPEnergy
@@ -28,16 +31,13 @@ from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepanc
 from edgraph.perturbations import BernoulliFlip
 from edgraph.samplers import GWG, Gibbs
 
-from budget import train_for_cpu_seconds  # noqa: E402  (same folder)
-from figures import density_grid  # noqa: E402  (same folder)
-from ising import _versions  # noqa: E402  (same folder; shared provenance record)
-
 METHODS = ("ed", "pcd-gibbs", "pcd-gwg")
 BITS = 32
 
 
 def hamming_mmd(x: torch.Tensor, y: torch.Tensor) -> float:
     """Biased MMD^2 with ``k(a, b) = exp(-Hamming(a, b) / D)`` between binary ``x`` and ``y``."""
+
     def kernel(a, b):
         hamming = a @ (1 - b).T + (1 - a) @ b.T
         return torch.exp(-hamming / a.shape[1])
@@ -67,8 +67,9 @@ def train_and_evaluate(name: str, method: str, args) -> tuple[dict, torch.Tensor
     train = gray_encode(toy_density_samples(name, args.num_train, seed=args.seed))
     test = gray_encode(toy_density_samples(name, args.num_eval, seed=args.seed + 1))
     energy = MLPEnergy(BITS, hidden=args.hidden, layers=3, activation="silu")
-    spent = train_for_cpu_seconds(energy, _loss_function(method, generator, args), train, args.seconds,
-                                  args.batch_size, args.lr, generator)
+    spent = train_for_cpu_seconds(
+        energy, _loss_function(method, generator, args), train, args.seconds, args.batch_size, args.lr, generator
+    )
     start_eval, wall_eval = time.process_time(), time.perf_counter()
     x0 = torch.randint(0, 2, (args.num_eval, BITS), generator=generator).float()
     samples = GWG().sample(energy, x0, args.eval_steps, generator=generator)

@@ -9,13 +9,6 @@ import torch
 from rdkit import Chem
 from torch_geometric.data import Data
 
-from edgraph.datasets.download import data_root
-from edgraph.datasets.molecule_benchmarks import (
-    load_molecule_tensors,
-    load_molecules,
-    qm9_split,
-    read_smiles,
-)
 from edgraph.chem import (
     NUM_BOND_TYPES,
     QM9_ATOMS,
@@ -30,6 +23,13 @@ from edgraph.chem import (
     mol_from_smiles,
     mol_to_data,
     mols_to_dense,
+)
+from edgraph.datasets.download import data_root
+from edgraph.datasets.molecule_benchmarks import (
+    load_molecule_tensors,
+    load_molecules,
+    qm9_split,
+    read_smiles,
 )
 
 NCI_VOCABULARY = ("C", "N", "O", "F", "N+", "O-")
@@ -163,7 +163,7 @@ def test_gdss_cation_rule_makes_four_bonded_nitrogen_valid():
     atoms, bonds, node_mask = mols_to_dense(["CN(C)C"])
     row, col = torch.triu_indices(4, 4, offset=1)
     pair = [k for k, (u, v) in enumerate(zip(row.tolist(), col.tolist())) if (u, v) == (0, 1)][0]
-    bonds[0, pair] = torch.tensor([0., 0., 1., 0.])  # C=N with two more carbons on N
+    bonds[0, pair] = torch.tensor([0.0, 0.0, 1.0, 0.0])  # C=N with two more carbons on N
     mol = dense_to_mols(atoms, bonds, node_mask)[0]
     assert canonical_smiles(mol) == "C=[N+](C)C"
 
@@ -179,8 +179,7 @@ def test_pyg_round_trip(nci_small):
     assert data.x.shape == (3, 4) and data.edge_index.shape == (2, 4)
     assert canonical_smiles(data_to_mol(data)) == "CC=O"
     with pytest.raises(ValueError, match="not undirected"):
-        data_to_dense([Data(x=torch.eye(4)[:2], edge_index=torch.tensor([[0], [1]]),
-                            edge_attr=torch.eye(4)[[1]])])
+        data_to_dense([Data(x=torch.eye(4)[:2], edge_index=torch.tensor([[0], [1]]), edge_attr=torch.eye(4)[[1]])])
 
 
 def test_qm9_split_reads_ids_as_zero_based_rows():

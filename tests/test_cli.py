@@ -12,19 +12,42 @@ from edgraph.cli import main
 from edgraph.datasets import load_graphs
 from edgraph.graphs import read_graphs_json
 
-TINY = ["--hidden", "8", "--layers", "1", "--num-negatives", "4", "--batch-size", "16", "--sampler-steps", "5",
-        "--no-progress"]
+TINY = [
+    "--hidden",
+    "8",
+    "--layers",
+    "1",
+    "--num-negatives",
+    "4",
+    "--batch-size",
+    "16",
+    "--sampler-steps",
+    "5",
+    "--no-progress",
+]
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edgraph.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "edgraph.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_train_sample_evaluate(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--dataset", "ego_small", "--out", str(run), "--max-steps", "3", *TINY]) == 0
-    for name in ("config.json", "model.pt", "checkpoints/last.ckpt", "logs/version_0/metrics.csv", "loss.png", "samples.png"):
+    for name in (
+        "config.json",
+        "model.pt",
+        "checkpoints/last.ckpt",
+        "logs/version_0/metrics.csv",
+        "loss.png",
+        "samples.png",
+    ):
         assert (run / name).is_file(), name
     assert json.loads((run / "config.json").read_text())["hidden"] == 8
 
@@ -43,8 +66,12 @@ def test_train_sample_evaluate(tmp_path, capsys):
     assert "real floor" in capsys.readouterr().out
 
     copies = tmp_path / "copies.json"
-    assert main(["sample", "--checkpoint", str(run), "--num", "20", "--out", str(copies), "--steps", "0",
-                 "--init", "data"]) == 0
+    assert (
+        main(
+            ["sample", "--checkpoint", str(run), "--num", "20", "--out", str(copies), "--steps", "0", "--init", "data"]
+        )
+        == 0
+    )
     assert json.loads(copies.read_text())["init"] == "data"
     assert main(["evaluate", "--samples", str(copies), "--dataset", "ego_small", "--floor-seeds", "0"]) == 0
     assert json.loads(copies.with_suffix(".metrics.json").read_text())["novelty"] == 0.0
@@ -73,8 +100,10 @@ def test_bad_inputs_get_clear_errors(tmp_path, capsys):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised when there is no GPU")
 def test_cuda_without_gpu_is_refused(tmp_path, capsys):
-    assert main(["train", "--dataset", "ego_small", "--out", str(tmp_path), "--device", "cuda",
-                 "--max-steps", "1", *TINY]) == 2
+    assert (
+        main(["train", "--dataset", "ego_small", "--out", str(tmp_path), "--device", "cuda", "--max-steps", "1", *TINY])
+        == 2
+    )
     assert "no CUDA GPU" in capsys.readouterr().err
 
 
@@ -82,17 +111,48 @@ def test_config_file_and_flags(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("dataset: ego_small\nhidden: 8\nlayers: 1\nnum_negatives: 4\neps: 0.2\nmax_steps: 2\n")
     run = tmp_path / "run"
-    assert main(["train", "--config", str(config), "--out", str(run), "--eps", "0.05", "--sampler-steps", "5",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(config),
+                "--out",
+                str(run),
+                "--eps",
+                "0.05",
+                "--sampler-steps",
+                "5",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     resolved = json.loads((run / "config.json").read_text())
     assert resolved["eps"] == 0.05 and resolved["hidden"] == 8 and resolved["max_steps"] == 2
 
 
 def test_killed_run_resumes_at_the_saved_step(tmp_path):
     run = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "edgraph.cli", "train", "--dataset", "ego_small",
-                                "--out", str(run), "--max-steps", "100000", "--checkpoint-every", "3", *TINY],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "edgraph.cli",
+            "train",
+            "--dataset",
+            "ego_small",
+            "--out",
+            str(run),
+            "--max-steps",
+            "100000",
+            "--checkpoint-every",
+            "3",
+            *TINY,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     checkpoint = run / "checkpoints" / "last.ckpt"
     deadline = time.time() + 240
     while not checkpoint.exists() and time.time() < deadline and process.poll() is None:
@@ -111,8 +171,22 @@ def test_killed_run_resumes_at_the_saved_step(tmp_path):
 
 def test_ddp_on_two_cpu_processes(tmp_path):
     run = tmp_path / "run"
-    result = run_cli("train", "--dataset", "ego_small", "--out", str(run), "--max-steps", "3", "--devices", "2",
-                     "--strategy", "ddp", "--device", "cpu", *TINY)
+    result = run_cli(
+        "train",
+        "--dataset",
+        "ego_small",
+        "--out",
+        str(run),
+        "--max-steps",
+        "3",
+        "--devices",
+        "2",
+        "--strategy",
+        "ddp",
+        "--device",
+        "cpu",
+        *TINY,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "trained 3 steps" in result.stdout
     assert "training on 2 processes (ddp)" in result.stderr

@@ -1,7 +1,6 @@
 import functools
 import hashlib
 import http.server
-import os
 import pickle
 import shutil
 import threading
@@ -18,10 +17,10 @@ from edgraph.datasets import (
     Grid,
     data_root,
     describe,
+    download,
     fetch,
     load_graphs,
 )
-from edgraph.datasets import download
 from edgraph.datasets.download import load_container_pickle
 
 CITESEER = Path(__file__).resolve().parents[1] / "datasets" / "ind.citeseer.graph"  # committed with the repository
@@ -32,7 +31,21 @@ def test_ego_small_reproduces_the_published_figures():
     assert len(graphs) == 200
     assert sum(g.number_of_edges() for g in graphs) == 1739
     assert dict(Counter(g.number_of_nodes() for g in graphs)) == {
-        4: 67, 5: 38, 6: 24, 7: 24, 8: 12, 9: 7, 10: 5, 11: 7, 12: 4, 13: 4, 14: 1, 15: 1, 16: 5, 17: 1}
+        4: 67,
+        5: 38,
+        6: 24,
+        7: 24,
+        8: 12,
+        9: 7,
+        10: 5,
+        11: 7,
+        12: 4,
+        13: 4,
+        14: 1,
+        15: 1,
+        16: 5,
+        17: 1,
+    }
     assert all(nx.is_connected(g) and nx.number_of_selfloops(g) == 0 for g in graphs)
 
 
@@ -60,7 +73,8 @@ def test_community_small_gdss_file():
 def test_community_small_follows_the_recipe():
     graphs = load_graphs("community_small")
     assert len(graphs) == 100 and [sorted(g.edges) for g in graphs] == [
-        sorted(g.edges) for g in graph_datasets.community_small(seed=0)]
+        sorted(g.edges) for g in graph_datasets.community_small(seed=0)
+    ]
     for g in graphs:
         n = g.number_of_nodes()
         assert n % 2 == 0 and 12 <= n <= 20

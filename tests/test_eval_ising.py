@@ -12,9 +12,22 @@ REPO = Path(__file__).resolve().parents[1]
 def test_ising_cli_ed_moves_towards_truth(tmp_path):
     out = tmp_path / "ed.json"
     command = [
-        sys.executable, str(REPO / "evaluation" / "ising.py"), "--dim", "3", "--sigma", "0.1",
-        "--method", "ed", "--seconds", "2", "--num-samples", "500", "--data-sweeps", "100",
-        "--out", str(out),
+        sys.executable,
+        str(REPO / "evaluation" / "ising.py"),
+        "--dim",
+        "3",
+        "--sigma",
+        "0.1",
+        "--method",
+        "ed",
+        "--seconds",
+        "2",
+        "--num-samples",
+        "500",
+        "--data-sweeps",
+        "100",
+        "--out",
+        str(out),
     ]
     subprocess.run(command, check=True, env=os.environ.copy(), cwd=REPO, timeout=300)
     record = json.loads(out.read_text())

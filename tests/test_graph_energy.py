@@ -16,8 +16,7 @@ def random_graphs(count: int, seed: int = 0) -> list[nx.Graph]:
 
 def cycles4_through(graph: nx.Graph, node: int) -> int:
     """Brute force: a 4-cycle node-a-b-c-node is fixed by the pair {a, c} and the opposite node b."""
-    return sum(len((set(graph[a]) & set(graph[c])) - {node})
-               for a, c in itertools.combinations(graph[node], 2))
+    return sum(len((set(graph[a]) & set(graph[c])) - {node}) for a, c in itertools.combinations(graph[node], 2))
 
 
 def test_structural_features_match_brute_force_counts():
@@ -26,9 +25,13 @@ def test_structural_features_match_brute_force_counts():
     feats = structural_features(adj, node_mask, ["degree", "triangles", "cycles4", "size"])
     for b, g in enumerate(graphs):
         n = g.number_of_nodes()
-        assert torch.allclose(feats[b, :n, 0] * (N - 1), torch.tensor([g.degree(v) for v in range(n)], dtype=torch.float))
+        assert torch.allclose(
+            feats[b, :n, 0] * (N - 1), torch.tensor([g.degree(v) for v in range(n)], dtype=torch.float)
+        )
         tri = nx.triangles(g)
-        assert torch.allclose(feats[b, :n, 1] * (N - 1) * (N - 2) / 2, torch.tensor([tri[v] for v in range(n)], dtype=torch.float))
+        assert torch.allclose(
+            feats[b, :n, 1] * (N - 1) * (N - 2) / 2, torch.tensor([tri[v] for v in range(n)], dtype=torch.float)
+        )
         c4 = torch.tensor([cycles4_through(g, v) for v in range(n)], dtype=torch.float)
         assert torch.allclose(feats[b, :n, 2] * N**2, c4, atol=1e-4)
         assert torch.allclose(feats[b, :n, 3], torch.full((n,), n / N))
@@ -74,7 +77,7 @@ def test_gradient_matches_finite_differences():
     energy = GraphEnergy(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size")).double()
     x, mask = graphs_to_edges(random_graphs(4), N)
     x, mask = x.double().requires_grad_(), mask.double()
-    grad, = torch.autograd.grad(energy(x, mask).sum(), x)
+    (grad,) = torch.autograd.grad(energy(x, mask).sum(), x)
     assert torch.all(grad[mask == 0] == 0)  # padding pairs carry no gradient
     i = mask[0].nonzero()[0].item()
     step = torch.zeros_like(x)
@@ -84,8 +87,9 @@ def test_gradient_matches_finite_differences():
     # the first-order flip estimate (1 - 2 x_i) dE/dx_i has an O(t^2) error along the flip
     direction = torch.zeros_like(x)
     direction[0, i] = 1 - 2 * x[0, i]
-    errors = [(energy(x + t * direction, mask) - energy(x, mask))[0] - t * (direction * grad)[0].sum()
-              for t in (0.1, 0.05)]
+    errors = [
+        (energy(x + t * direction, mask) - energy(x, mask))[0] - t * (direction * grad)[0].sum() for t in (0.1, 0.05)
+    ]
     assert 3.0 < (errors[0] / errors[1]).item() < 5.0
 
 

@@ -8,8 +8,8 @@ import torch
 from lightning.pytorch.callbacks import Timer
 
 from edgraph import GraphEBM
-from edgraph.graphs import node_mask_from_pairs
 from edgraph.datasets import load_graphs
+from edgraph.graphs import node_mask_from_pairs
 from edgraph.training import CosineDecay, TrainConfig, metrics_files
 
 TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
@@ -65,8 +65,9 @@ def test_save_load_round_trip_gives_identical_samples(fitted, tmp_path):
     for source in (tmp_path / "copy.pt", run_dir, run_dir / "checkpoints" / "last.ckpt"):
         loaded = GraphEBM.load(source)
         assert loaded.config == model.config and loaded.steps_trained == 6
-        assert [sorted(g.edges) for g in loaded.sample(16, steps=5, seed=1)] == \
-               [sorted(g.edges) for g in model.sample(16, steps=5, seed=1)]
+        assert [sorted(g.edges) for g in loaded.sample(16, steps=5, seed=1)] == [
+            sorted(g.edges) for g in model.sample(16, steps=5, seed=1)
+        ]
 
 
 def test_data_init_starts_chains_at_training_graphs(fitted, graphs, tmp_path):
@@ -76,8 +77,9 @@ def test_data_init_starts_chains_at_training_graphs(fitted, graphs, tmp_path):
     assert len({tuple(sorted(g.edges)) for g in copies}) > 10  # drawn across the training set
     model.save(tmp_path / "copy.pt")
     loaded = GraphEBM.load(tmp_path / "copy.pt")
-    assert [sorted(g.edges) for g in loaded.sample(16, steps=3, seed=1, init="data")] == \
-           [sorted(g.edges) for g in model.sample(16, steps=3, seed=1, init="data")]
+    assert [sorted(g.edges) for g in loaded.sample(16, steps=3, seed=1, init="data")] == [
+        sorted(g.edges) for g in model.sample(16, steps=3, seed=1, init="data")
+    ]
     moved = model.sample(64, steps=20, seed=2, init="data")
     assert [g.number_of_nodes() for g in moved] == [g.number_of_nodes() for g in copies]
     assert sum(sorted(a.edges) != sorted(b.edges) for a, b in zip(moved, copies)) > 0
@@ -131,8 +133,9 @@ def test_cosine_decay_follows_whichever_budget_is_further_along(max_steps, expec
 def test_resume_refuses_another_model(graphs, tmp_path):
     GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=2, **FAST)
     with pytest.raises(ValueError, match="another model"):
-        GraphEBM(18, hidden=16, layers=1, num_negatives=4).fit(graphs, run_dir=tmp_path, resume=True,
-                                                              max_steps=4, **FAST)
+        GraphEBM(18, hidden=16, layers=1, num_negatives=4).fit(
+            graphs, run_dir=tmp_path, resume=True, max_steps=4, **FAST
+        )
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path / "empty", resume=True, max_steps=4, **FAST)
 

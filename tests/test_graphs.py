@@ -119,16 +119,19 @@ def test_json_round_trip(tmp_path):
 def test_non_integer_labels_are_renumbered(tmp_path):
     graph = nx.Graph([("a", "b"), ("b", "c")])
     write_graphs_json([graph], tmp_path / "g.json")
-    back, = read_graphs_json(tmp_path / "g.json")
+    (back,) = read_graphs_json(tmp_path / "g.json")
     assert nx.is_isomorphic(graph, back) and list(back.nodes) == [0, 1, 2]
 
 
-@pytest.mark.parametrize("graph, message", [
-    (nx.DiGraph([(0, 1)]), "directed"),
-    (nx.Graph([(0, 0), (0, 1)]), "self-loops"),
-    (nx.path_graph(MAX_NODES + 1), "more than max_nodes"),
-    (nx.MultiGraph([(0, 1), (0, 1)]), "multigraph"),
-])
+@pytest.mark.parametrize(
+    "graph, message",
+    [
+        (nx.DiGraph([(0, 1)]), "directed"),
+        (nx.Graph([(0, 0), (0, 1)]), "self-loops"),
+        (nx.path_graph(MAX_NODES + 1), "more than max_nodes"),
+        (nx.MultiGraph([(0, 1), (0, 1)]), "multigraph"),
+    ],
+)
 def test_bad_graphs_are_refused(graph, message):
     with pytest.raises(ValueError, match=message):
         graphs_to_dense([graph], MAX_NODES)
@@ -136,16 +139,20 @@ def test_bad_graphs_are_refused(graph, message):
 
 def test_directed_pyg_graph_is_refused():
     from torch_geometric.data import Data
+
     with pytest.raises(ValueError, match="directed"):
         from_pyg(Data(edge_index=torch.tensor([[0], [1]]), num_nodes=2))
 
 
-@pytest.mark.parametrize("adj, message", [
-    (torch.tensor([[[0.0, 0.5], [0.5, 0.0]]]), "not binary"),
-    (torch.tensor([[[0.0, 1.0], [0.0, 0.0]]]), "not symmetric"),
-    (torch.tensor([[[1.0, 0.0], [0.0, 0.0]]]), "self-loop"),
-    (torch.ones(1, 2, 3), r"\[B, N, N\]"),
-])
+@pytest.mark.parametrize(
+    "adj, message",
+    [
+        (torch.tensor([[[0.0, 0.5], [0.5, 0.0]]]), "not binary"),
+        (torch.tensor([[[0.0, 1.0], [0.0, 0.0]]]), "not symmetric"),
+        (torch.tensor([[[1.0, 0.0], [0.0, 0.0]]]), "self-loop"),
+        (torch.ones(1, 2, 3), r"\[B, N, N\]"),
+    ],
+)
 def test_bad_adjacency_is_refused(adj, message):
     with pytest.raises(ValueError, match=message):
         dense_to_graphs(adj)
@@ -157,17 +164,22 @@ def test_edge_at_padding_node_is_refused():
         dense_to_graphs(adj, torch.tensor([[True, True, False]]))
 
 
-@pytest.mark.parametrize("payload, message", [
-    ("{not json", "not valid JSON"),
-    ({"graph": []}, "'graphs' list"),
-    ({"graphs": [{"edges": []}]}, "graph 0: expected an object"),
-    ({"graphs": [{"num_nodes": -1, "edges": []}]}, "non-negative"),
-    ({"graphs": [{"num_nodes": 3, "edges": [[0, 1]]}, {"num_nodes": 2, "edges": [[0, 2]]}]},
-     r"graph 1: edge \[0, 2\] names a node outside"),
-    ({"graphs": [{"num_nodes": 2, "edges": [[1, 1]]}]}, "self-loop"),
-    ({"graphs": [{"num_nodes": 2, "edges": [[0, 1], [1, 0]]}]}, "appears twice"),
-    ({"graphs": [{"num_nodes": 2, "edges": [[0, "1"]]}]}, "not a pair of node indices"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ("{not json", "not valid JSON"),
+        ({"graph": []}, "'graphs' list"),
+        ({"graphs": [{"edges": []}]}, "graph 0: expected an object"),
+        ({"graphs": [{"num_nodes": -1, "edges": []}]}, "non-negative"),
+        (
+            {"graphs": [{"num_nodes": 3, "edges": [[0, 1]]}, {"num_nodes": 2, "edges": [[0, 2]]}]},
+            r"graph 1: edge \[0, 2\] names a node outside",
+        ),
+        ({"graphs": [{"num_nodes": 2, "edges": [[1, 1]]}]}, "self-loop"),
+        ({"graphs": [{"num_nodes": 2, "edges": [[0, 1], [1, 0]]}]}, "appears twice"),
+        ({"graphs": [{"num_nodes": 2, "edges": [[0, "1"]]}]}, "not a pair of node indices"),
+    ],
+)
 def test_malformed_json_names_the_problem(tmp_path, payload, message):
     path = tmp_path / "bad.json"
     path.write_text(payload if isinstance(payload, str) else json.dumps(payload))

@@ -12,8 +12,7 @@ from edgraph.energies.ising import IsingEnergy
 def explicit_energy(x: torch.Tensor, coupling: torch.Tensor, bias: torch.Tensor) -> float:
     """-(sum_ij J_ij s_i s_j + sum_i b_i s_i) by plain loops."""
     spins = [2 * float(v) - 1 for v in x]
-    total = sum(float(coupling[i, j]) * spins[i] * spins[j]
-                for i in range(len(spins)) for j in range(len(spins)))
+    total = sum(float(coupling[i, j]) * spins[i] * spins[j] for i in range(len(spins)) for j in range(len(spins)))
     total += sum(float(bias[i]) * spins[i] for i in range(len(spins)))
     return -total
 
@@ -57,8 +56,7 @@ def test_periodic_lattice_couples_each_site_to_its_four_neighbours():
     coupling = IsingEnergy.lattice(dim, sigma).coupling_matrix().detach()
     assert coupling.shape == (16, 16)
     for r, c in itertools.product(range(dim), repeat=2):
-        neighbours = {((r + dr) % dim) * dim + (c + dc) % dim
-                      for dr, dc in [(1, 0), (-1, 0), (0, 1), (0, -1)]}
+        neighbours = {((r + dr) % dim) * dim + (c + dc) % dim for dr, dc in [(1, 0), (-1, 0), (0, 1), (0, -1)]}
         row = coupling[r * dim + c]
         assert set(row.nonzero().flatten().tolist()) == neighbours
         assert torch.allclose(row[list(neighbours)], torch.tensor(sigma))

@@ -1,5 +1,7 @@
 """Graph MMD: statistics, kernels and protocols against the published definitions."""
 
+import math
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -43,6 +45,7 @@ def _random_graphs(count: int, seed: int, max_nodes: int = 14) -> list[nx.Graph]
 
 # ----- the published definitions, graph by graph and pair by pair ------------------------
 
+
 def _networkx_statistics(graph: nx.Graph) -> dict[str, np.ndarray]:
     spectrum = eigvalsh(nx.normalized_laplacian_matrix(graph).todense())
     return {
@@ -54,34 +57,63 @@ def _networkx_statistics(graph: nx.Graph) -> dict[str, np.ndarray]:
     }
 
 
-def _pair_kernel(x: np.ndarray, y: np.ndarray, distance: str, sigma: float, bin_width: float) -> float:
-    width = max(len(x), len(y))
-    x, y = np.pad(x, (0, width - len(x))), np.pad(y, (0, width - len(y)))
+# The published kernels, written out here rather than read from PROTOCOLS: statistic ->
+# (distance, sigma, EMD ground distance between neighbouring bins, normalise to a pmf).
+# gdss (GraphRNN / GDSS evaluation code): gaussian_emd with sigma=1 for degree and spectral
+# (distance_scaling=1, ground distance |i - j|), sigma=0.1 and distance_scaling=100 for clustering
+# (|i - j| / 100); orbit: gaussian on the L2 distance of mean orbit counts, sigma=30, is_hist=False.
+# gran (GRAN / SPECTRE / DiGress): gaussian_tv with the same sigmas; orbit also is_hist=False.
+PUBLISHED = {
+    "gdss": {
+        "degree": ("emd", 1.0, 1.0, True),
+        "clustering": ("emd", 0.1, 0.01, True),
+        "orbit": ("l2", 30.0, None, False),
+        "spectral": ("emd", 1.0, 1.0, True),
+    },
+    "gran": {
+        "degree": ("tv", 1.0, None, True),
+        "clustering": ("tv", 0.1, None, True),
+        "orbit": ("tv", 30.0, None, False),
+        "spectral": ("tv", 1.0, None, True),
+    },
+}
+
+
+def _pair_kernel(x: np.ndarray, y: np.ndarray, distance: str, sigma: float, bin_width: float | None) -> float:
+    """One kernel value, from scipy/numpy: 1-D EMD between histograms whose bin i sits at i * bin_width
+    (scipy's Wasserstein distance), total variation 0.5 * L1, or L2 (shorter vector zero-padded)."""
     if distance == "emd":
-        d = np.abs(np.cumsum(x) - np.cumsum(y)).sum() * bin_width
-    elif distance == "tv":
-        d = np.abs(x - y).sum() / 2
+        d = wasserstein_distance(np.arange(len(x)) * bin_width, np.arange(len(y)) * bin_width, x, y)
     else:
-        d = np.linalg.norm(x - y)
+        width = max(len(x), len(y))
+        x, y = np.pad(x, (0, width - len(x))), np.pad(y, (0, width - len(y)))
+        d = 0.5 * np.abs(x - y).sum() if distance == "tv" else np.sqrt(((x - y) ** 2).sum())
     return float(np.exp(-d * d / (2 * sigma * sigma)))
 
 
 def _pairwise_mmd(graphs_x, graphs_y, protocol: str) -> dict[str, float]:
+    """Biased MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y), with explicit double loops."""
     stats_x = [_networkx_statistics(g) for g in graphs_x]
     stats_y = [_networkx_statistics(g) for g in graphs_y]
     out = {}
-    for name, spec in PROTOCOLS[protocol].items():
-        xs = [s[name] / s[name].sum() if spec.normalise else s[name] for s in stats_x]
-        ys = [s[name] / s[name].sum() if spec.normalise else s[name] for s in stats_y]
-
-        def disc(a, b):
-            return np.mean([[_pair_kernel(u, v, spec.distance, spec.sigma, spec.bin_width) for v in b] for u in a])
-
-        out[name] = disc(xs, xs) + disc(ys, ys) - 2 * disc(xs, ys)
+    for name, (distance, sigma, bin_width, normalise) in PUBLISHED[protocol].items():
+        xs = [s[name] / s[name].sum() if normalise else s[name] for s in stats_x]
+        ys = [s[name] / s[name].sum() if normalise else s[name] for s in stats_y]
+        kernel = (distance, sigma, bin_width)
+        out[name] = _mean_kernel(xs, xs, kernel) + _mean_kernel(ys, ys, kernel) - 2 * _mean_kernel(xs, ys, kernel)
     return out
 
 
+def _mean_kernel(first, second, kernel) -> float:
+    total = 0.0
+    for u in first:
+        for v in second:
+            total += _pair_kernel(u, v, *kernel)
+    return total / (len(first) * len(second))
+
+
 # ----- statistics ---------------------------------------------------------------------------
+
 
 def test_batched_statistics_equal_networkx_graph_by_graph():
     graphs = _random_graphs(40, seed=0) + [nx.star_graph(6), nx.complete_bipartite_graph(3, 4), nx.Graph([(0, 1)])]
@@ -96,7 +128,7 @@ def test_batched_statistics_equal_networkx_graph_by_graph():
         expected = _networkx_statistics(graph)
         degree = expected.pop("degree")
         assert batched["degree"][b, : len(degree)].tolist() == degree.tolist()
-        assert batched["degree"][b, len(degree):].sum() == 0
+        assert batched["degree"][b, len(degree) :].sum() == 0
         for name, value in expected.items():
             np.testing.assert_array_equal(batched[name][b].numpy(), value, err_msg=f"{name} of graph {b}")
 
@@ -116,6 +148,7 @@ def test_graph_statistics_keeps_input_order_across_size_groups():
 
 
 # ----- kernels ------------------------------------------------------------------------------
+
 
 def _random_histograms(rows: int, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
@@ -154,8 +187,9 @@ def test_total_variation_and_euclidean_equal_dense_definitions(width, density, s
     if signed:
         x = x - 0.25
     y_padded = torch.nn.functional.pad(y, (0, 2)).double()
-    torch.testing.assert_close(total_variation(x, y), (x.double()[:, None] - y_padded[None]).abs().sum(-1) / 2,
-                               rtol=0, atol=1e-14)
+    torch.testing.assert_close(
+        total_variation(x, y), (x.double()[:, None] - y_padded[None]).abs().sum(-1) / 2, rtol=0, atol=1e-14
+    )
     torch.testing.assert_close(euclidean_distance(x, y), (x.double()[:, None] - y_padded[None]).norm(dim=-1))
     torch.testing.assert_close(total_variation(y), total_variation(y, y))
 
@@ -176,8 +210,10 @@ def test_mmd2_with_repeated_rows_equals_full_kernel_means():
 
 # ----- protocols ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("protocol", sorted(PROTOCOLS))
+
+@pytest.mark.parametrize("protocol", sorted(PUBLISHED))
 def test_graph_mmd_equals_pairwise_definition(protocol):
+    assert sorted(PROTOCOLS) == sorted(PUBLISHED)
     graphs_x = [g for g in _random_graphs(20, seed=5) if g.number_of_edges()]
     graphs_y = [g for g in _random_graphs(15, seed=6) if g.number_of_edges()]
     fast = graph_mmd(graphs_x, graphs_y, protocol=protocol, clean=False)
@@ -185,6 +221,43 @@ def test_graph_mmd_equals_pairwise_definition(protocol):
     assert fast.keys() == set(STATISTICS)
     for name in STATISTICS:
         assert fast[name] == pytest.approx(slow[name], rel=1e-9, abs=1e-13), name
+
+
+def test_hand_computed_mmd_of_a_path_and_a_triangle():
+    """P3 against K3, every kernel value worked out by hand from the published definitions.
+
+    degree pmfs (0, 2/3, 1/3) and (0, 0, 1): EMD = TV = 2/3. Clustering: three nodes at 0 (bin 0)
+    against three at 1 (bin 99): EMD = 99/100, TV = 1. Normalised-Laplacian eigenvalues (0, 1, 2)
+    in bins (0, 100, 199) against (0, 1.5, 1.5) in (0, 150, 150): EMD = (0 + 50 + 49) / 3 = 33 bins,
+    TV = 2/3. Mean orbit counts: P3 has orbit 0 = 4/3, orbit 1 = 2/3, orbit 2 = 1/3; K3 has
+    orbit 0 = 2, orbit 3 = 1: squared L2 = 4/9 + 4/9 + 1/9 + 1 = 2, TV = (2/3 + 2/3 + 1/3 + 1) / 2 = 4/3.
+    For singletons MMD^2 = 2 - 2 k; for {P3, K3} against {K3} it is (1 - k) / 2.
+    """
+
+    def gauss(squared_distance, sigma):
+        return math.exp(-squared_distance / (2 * sigma**2))
+
+    kernels = {
+        "gdss": {
+            "degree": gauss(4 / 9, 1),
+            "clustering": gauss(0.99**2, 0.1),
+            "orbit": gauss(2, 30),
+            "spectral": gauss(33**2, 1),
+        },
+        "gran": {
+            "degree": gauss(4 / 9, 1),
+            "clustering": gauss(1, 0.1),
+            "orbit": gauss(16 / 9, 30),
+            "spectral": gauss(4 / 9, 1),
+        },
+    }
+    path, triangle = nx.path_graph(3), nx.complete_graph(3)
+    for protocol, k in kernels.items():
+        single = graph_mmd([path], [triangle], protocol=protocol)
+        mixed = graph_mmd([path, triangle], [triangle], protocol=protocol)
+        for name in STATISTICS:
+            assert single[name] == pytest.approx(2 - 2 * k[name], rel=1e-12, abs=1e-15), (protocol, name)
+            assert mixed[name] == pytest.approx((1 - k[name]) / 2, rel=1e-12, abs=1e-15), (protocol, name)
 
 
 @pytest.fixture(scope="module")
@@ -226,14 +299,17 @@ def test_cleaning_of_generated_graphs():
     with_isolated.add_nodes_from([10, 11])
     generated = [with_isolated, nx.empty_graph(3), nx.Graph()]
     # gdss: isolated nodes removed, graphs left empty become one node.
-    assert graph_mmd(generated, reference) == graph_mmd([nx.path_graph(4), nx.empty_graph(1), nx.empty_graph(1)],
-                                                         reference, clean=False)
+    assert graph_mmd(generated, reference) == graph_mmd(
+        [nx.path_graph(4), nx.empty_graph(1), nx.empty_graph(1)], reference, clean=False
+    )
     # gran: graphs left empty are dropped.
-    assert graph_mmd(generated, reference, protocol="gran") == graph_mmd([nx.path_graph(4)], reference,
-                                                                         protocol="gran", clean=False)
+    assert graph_mmd(generated, reference, protocol="gran") == graph_mmd(
+        [nx.path_graph(4)], reference, protocol="gran", clean=False
+    )
     # Without cleaning the isolated nodes count (and graphs without nodes are skipped).
-    assert graph_mmd(generated, reference, clean=False) == graph_mmd([with_isolated, nx.empty_graph(3)], reference,
-                                                                     clean=False)
+    assert graph_mmd(generated, reference, clean=False) == graph_mmd(
+        [with_isolated, nx.empty_graph(3)], reference, clean=False
+    )
     assert generated[0].number_of_nodes() == 6  # the caller's graph is not modified
     looped = nx.path_graph(3)
     looped.add_edge(1, 1)

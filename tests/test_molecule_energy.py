@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from edgraph.energies.molecule import MoleculeEnergy
 from edgraph.chem import mols_to_dense
+from edgraph.energies.molecule import MoleculeEnergy
 
 N, KA, KB = 9, 4, 4
 

@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
+from edgraph.chem import NUM_BOND_TYPES, mol_from_smiles, mols_to_dense
 from edgraph.cli import main
 from edgraph.datasets import load_molecule_tensors, load_molecules
 from edgraph.models.molecule import JointEnergy, MoleculeEBM, join_sites, split_sites
-from edgraph.chem import NUM_BOND_TYPES, mol_from_smiles, mols_to_dense
 from edgraph.objectives import energy_discrepancy
 from edgraph.perturbations import UniformCategorical
 from edgraph.samplers import DMALA, DULA, GWG, Gibbs
@@ -55,7 +55,8 @@ def test_samples_are_smiles_or_none_with_training_sizes(fitted):
     assert sizes <= {n for n in range(10) if model.node_counts[n] > 0}
     assert (atoms[~node_mask] == 0).all()  # padding atoms carry no type
     real_pairs = torch.triu(node_mask[:, :, None] & node_mask[:, None, :], 1)
-    real_pairs = real_pairs[:, *torch.triu_indices(9, 9, 1)]
+    row, col = torch.triu_indices(9, 9, 1)
+    real_pairs = real_pairs[:, row, col]
     assert (bonds[~real_pairs].argmax(-1) == 0).all()  # no bond touches a padding atom
     for sampler in ("gibbs", "dula", "dmala"):
         assert len(model.sample(4, sampler=sampler, steps=2, seed=0)) == 4
@@ -89,8 +90,9 @@ def test_resume_continues_and_graph_loader_refuses_molecules(fitted, nci, tmp_pa
 
 
 def _one_hot(batch, sites, categories, generator):
-    return torch.nn.functional.one_hot(torch.randint(categories, (batch, sites), generator=generator),
-                                       categories).float()
+    return torch.nn.functional.one_hot(
+        torch.randint(categories, (batch, sites), generator=generator), categories
+    ).float()
 
 
 def test_ed_on_a_one_part_tuple_equals_the_single_tensor_case():
@@ -98,10 +100,26 @@ def test_ed_on_a_one_part_tuple_equals_the_single_tensor_case():
     mask = torch.rand(16, 5, generator=torch.Generator().manual_seed(1)) < 0.7
     weights = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
     perturbation = UniformCategorical(0.3, 3)
-    single = energy_discrepancy(lambda s, m: (s * weights).sum((1, 2)), x, perturbation, 8, 1.0, mask,
-                                torch.Generator().manual_seed(3), reduction="none")
-    parts = energy_discrepancy(lambda s, m: (s * weights).sum((1, 2)), (x,), (perturbation,), 8, 1.0, (mask,),
-                               torch.Generator().manual_seed(3), reduction="none")
+    single = energy_discrepancy(
+        lambda s, m: (s * weights).sum((1, 2)),
+        x,
+        perturbation,
+        8,
+        1.0,
+        mask,
+        torch.Generator().manual_seed(3),
+        reduction="none",
+    )
+    parts = energy_discrepancy(
+        lambda s, m: (s * weights).sum((1, 2)),
+        (x,),
+        (perturbation,),
+        8,
+        1.0,
+        (mask,),
+        torch.Generator().manual_seed(3),
+        reduction="none",
+    )
     assert torch.equal(single, parts)
 
 
@@ -118,8 +136,16 @@ def test_ed_on_two_parts_matches_the_estimator_and_perturbs_each_part_with_its_e
         seen.update(a=a, b=b, mask_a=mask_a, mask_b=mask_b)
         return (a * w_a).sum((1, 2)) + (b * w_b).sum((1, 2))
 
-    terms = energy_discrepancy(energy, (atoms, bonds), (UniformCategorical(eps_a, 4), UniformCategorical(eps_b, 3)),
-                               negatives, 0.5, (atom_mask, None), generator, reduction="none")
+    terms = energy_discrepancy(
+        energy,
+        (atoms, bonds),
+        (UniformCategorical(eps_a, 4), UniformCategorical(eps_b, 3)),
+        negatives,
+        0.5,
+        (atom_mask, None),
+        generator,
+        reduction="none",
+    )
     a = seen["a"].view(batch, negatives + 1, 5, 4)
     b = seen["b"].view(batch, negatives + 1, 10, 3)
     assert seen["mask_b"] is None and seen["mask_a"].shape == (batch * (negatives + 1), 5)
@@ -152,7 +178,7 @@ def test_joint_sampling_keeps_padding_and_never_uses_missing_categories(atom_typ
     assert ((z.sum(-1) == 1) & ((z == 0) | (z == 1)).all(-1)).all()
     assert torch.equal(z[~mask], z0[~mask])  # padding atoms and their pairs never change
     assert (z[mask] != z0[mask]).any()  # the chains did move
-    assert (z[:, :5, len(atom_types):] == 0).all() and (z[:, 5:, NUM_BOND_TYPES:] == 0).all()
+    assert (z[:, :5, len(atom_types) :] == 0).all() and (z[:, 5:, NUM_BOND_TYPES:] == 0).all()
     atoms, bonds, node_mask = split_sites(z, mask, len(atom_types))
     assert torch.equal(join_sites(atoms, bonds, node_mask)[0], z)
 
@@ -166,9 +192,31 @@ def test_joint_energy_equals_the_molecule_energy_on_allowed_states():
 
 def test_cli_trains_samples_and_evaluates_a_molecule_model(tmp_path, capsys):
     run_dir = tmp_path / "run"
-    assert main(["train", "--dataset", "nci_small", "--out", str(run_dir), "--max-steps", "3", "--hidden", "8",
-                 "--layers", "1", "--num-negatives", "2", "--sampler-steps", "4", "--eps-bonds", "0.1",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "nci_small",
+                "--out",
+                str(run_dir),
+                "--max-steps",
+                "3",
+                "--hidden",
+                "8",
+                "--layers",
+                "1",
+                "--num-negatives",
+                "2",
+                "--sampler-steps",
+                "4",
+                "--eps-bonds",
+                "0.1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads((run_dir / "config.json").read_text())["eps_bonds"] == 0.1
     assert (run_dir / "samples.png").is_file() and (run_dir / "model.pt").is_file()
     samples = tmp_path / "samples.json"
@@ -185,5 +233,7 @@ def test_cli_trains_samples_and_evaluates_a_molecule_model(tmp_path, capsys):
     assert metrics["validity"] == sum(s is not None for s in written["smiles"]) / 12
     if metrics["num_evaluated"]:
         assert 0 <= metrics["nspdk_mmd"] and math.isfinite(metrics["nspdk_mmd"])
-    assert main(["train", "--dataset", "nci_small", "--out", str(tmp_path / "other"), "--eps", "0.1",
-                 "--max-steps", "1"]) == 2  # graph-model option on a molecule dataset
+    assert (
+        main(["train", "--dataset", "nci_small", "--out", str(tmp_path / "other"), "--eps", "0.1", "--max-steps", "1"])
+        == 2
+    )  # graph-model option on a molecule dataset

@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from test_perturbations import all_binary_states, bernoulli_kernel
 
 from edgraph.objectives import (
     PersistentChains,
@@ -14,8 +15,6 @@ from edgraph.objectives import (
     score_matching,
 )
 from edgraph.perturbations import BernoulliFlip, Gaussian, UniformCategorical
-from test_perturbations import all_binary_states, bernoulli_kernel
-
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -78,13 +77,20 @@ def test_estimator_mean_approaches_exact_value_from_below():
     s2 = kernel.T @ torch.exp(-2 * table)
     relative_variance = ((p_data @ kernel) * (s2 / s1**2 - 1)).sum()
 
-    energy = lambda x: table[binary_index(x)]
+    def energy(x):
+        return table[binary_index(x)]
+
     x = states.repeat_interleave(repeats, 0)
     gaps = []
     for m in (1, 4, 16, 64):
         terms = energy_discrepancy(
-            energy, x, BernoulliFlip(eps), num_negatives=m, w=0.0,
-            generator=torch.Generator().manual_seed(m), reduction="none",
+            energy,
+            x,
+            BernoulliFlip(eps),
+            num_negatives=m,
+            w=0.0,
+            generator=torch.Generator().manual_seed(m),
+            reduction="none",
         ).view(2**d, repeats)
         estimate = (p_data * terms.mean(1)).sum()
         standard_error = (p_data**2 * terms.var(1) / repeats).sum().sqrt()
@@ -111,7 +117,10 @@ def test_terms_match_the_formula_and_stay_finite_for_huge_energies(w):
     x = torch.tensor([[0.0], [1.0]])
     negatives = torch.tensor([[[2.0], [3.0], [4.0]], [[5.0], [6.0], [7.0]]])
     for scale in (1.0, 1e4):
-        energy = lambda z: scale * z[:, 0] ** 2
+
+        def energy(z, scale=scale):
+            return scale * z[:, 0] ** 2
+
         terms = energy_discrepancy(energy, x, FixedNegatives(negatives), num_negatives=3, w=w, reduction="none")
         for i in range(2):
             ratios = [scale * (x[i, 0] ** 2 - n**2) for n in negatives[i, :, 0]]
@@ -122,9 +131,14 @@ def test_terms_match_the_formula_and_stay_finite_for_huge_energies(w):
 
 def test_stabiliser_adds_w_over_m_inside_the_log():
     x = torch.randint(2, (64, 5)).float()
-    energy = lambda z: z.sum(-1) * 0.7 - z[:, 0] * z[:, 1]
+
+    def energy(z):
+        return z.sum(-1) * 0.7 - z[:, 0] * z[:, 1]
+
     plain, stabilised = (
-        energy_discrepancy(energy, x, BernoulliFlip(0.2), 8, w=w, generator=torch.Generator().manual_seed(0), reduction="none")
+        energy_discrepancy(
+            energy, x, BernoulliFlip(0.2), 8, w=w, generator=torch.Generator().manual_seed(0), reduction="none"
+        )
         for w in (0.0, 2.0)
     )
     assert torch.allclose(stabilised.exp(), plain.exp() + 2.0 / 8)
@@ -225,11 +239,17 @@ def test_denoising_score_matching_fits_data_convolved_with_noise():
 def test_score_matching_matches_closed_form_for_a_quadratic_energy():
     precision = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
     centre = torch.tensor([0.3, -1.0], dtype=torch.float64)
-    energy = lambda x: 0.5 * ((x - centre) @ precision * (x - centre)).sum(-1)
+
+    def energy(x):
+        return 0.5 * ((x - centre) @ precision * (x - centre)).sum(-1)
+
     x = torch.randn(7, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     expected = 0.5 * ((x - centre) @ precision).pow(2).sum(-1) - precision.trace()
     assert torch.allclose(score_matching(energy, x, reduction="none"), expected)
-    linear = lambda x: x @ centre  # no second derivative: the Laplacian term is zero
+
+    def linear(x):
+        return x @ centre  # no second derivative: the Laplacian term is zero
+
     assert torch.allclose(score_matching(linear, x, reduction="none"), 0.5 * centre.pow(2).sum().expand(7))
 
 
@@ -256,7 +276,9 @@ def test_continuous_gradient_step_lowers_the_energy_of_data(objective):
     generator = torch.Generator().manual_seed(0)
     loss = {
         "ed": lambda: energy_discrepancy(energy, data, Gaussian(0.5), 16, generator=generator),
-        "cd": lambda: contrastive_divergence(energy, data, torch.randn(512, 1, generator=generator, dtype=torch.float64)),
+        "cd": lambda: contrastive_divergence(
+            energy, data, torch.randn(512, 1, generator=generator, dtype=torch.float64)
+        ),
         "dsm": lambda: denoising_score_matching(energy, data, 0.3, generator),
         "sm": lambda: score_matching(energy, data),
     }[objective]()
@@ -332,7 +354,10 @@ def test_energy_is_called_without_mask_when_none_is_given():
 
 def test_same_seed_same_loss():
     x = torch.randint(2, (16, 8)).float()
-    energy = lambda z: (z[:, :-1] * z[:, 1:]).sum(-1)
+
+    def energy(z):
+        return (z[:, :-1] * z[:, 1:]).sum(-1)
+
     losses = [
         energy_discrepancy(energy, x, BernoulliFlip(0.2), 8, generator=torch.Generator().manual_seed(seed)).item()
         for seed in (3, 3, 4)

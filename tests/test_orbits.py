@@ -13,12 +13,12 @@ from edgraph.metrics import orbit_counts, orbit_counts_dense
 
 # Orbit of each node of an induced connected 4-node graphlet, keyed by (edges, sorted degrees).
 _FOUR_NODE_ORBITS = {
-    (3, (1, 1, 2, 2)): {1: 4, 2: 5},          # path
-    (3, (1, 1, 1, 3)): {1: 6, 3: 7},          # star
-    (4, (2, 2, 2, 2)): {2: 8},                # cycle
+    (3, (1, 1, 2, 2)): {1: 4, 2: 5},  # path
+    (3, (1, 1, 1, 3)): {1: 6, 3: 7},  # star
+    (4, (2, 2, 2, 2)): {2: 8},  # cycle
     (4, (1, 2, 2, 3)): {1: 9, 2: 10, 3: 11},  # paw
-    (5, (2, 2, 3, 3)): {2: 12, 3: 13},        # diamond
-    (6, (3, 3, 3, 3)): {3: 14},               # clique
+    (5, (2, 2, 3, 3)): {2: 12, 3: 13},  # diamond
+    (6, (3, 3, 3, 3)): {3: 14},  # clique
 }
 
 

@@ -47,7 +47,10 @@ def test_categorical_transition_frequencies_match_exact_kernel():
     x = torch.nn.functional.one_hot(codes, k).float().repeat_interleave(draws, 0)
     y = UniformCategorical(eps, k).sample(x, generator=torch.Generator().manual_seed(0))
     assert ((y == 0) | (y == 1)).all() and (y.sum(-1) == 1).all()
-    index = lambda z: (z.argmax(-1) * torch.tensor([k, 1])).sum(1)
+
+    def index(z):
+        return (z.argmax(-1) * torch.tensor([k, 1])).sum(1)
+
     counts = torch.zeros(k**sites, k**sites).index_put_((index(x), index(y)), torch.ones(len(x)), accumulate=True)
     assert_frequencies_match(counts, kernel, draws)
 

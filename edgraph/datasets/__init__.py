@@ -9,8 +9,8 @@ from typing import Any
 
 from edgraph.datasets.download import cache_dir, data_root, fetch
 from edgraph.datasets.graph_benchmarks import (
-    MOLECULE_DATASETS,
     DATASETS,
+    MOLECULE_DATASETS,
     CommunitySmall,
     CommunitySmallGDSS,
     EgoSmall,

@@ -54,15 +54,21 @@ def download(url: str, path: str | os.PathLike, sha256: str, timeout: float = 60
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {path.name}",
-                      disable=total is None or total < 1 << 20) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=f"download {path.name}",
+                disable=total is None or total < 1 << 20,
+            ) as bar:
                 for chunk in iter(lambda: response.read(1 << 16), b""):
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
         if digest.hexdigest() != sha256:
-            raise ValueError(f"download of {url} is corrupted: sha256 {digest.hexdigest()} "
-                             f"!= expected {sha256}; nothing was saved")
+            raise ValueError(
+                f"download of {url} is corrupted: sha256 {digest.hexdigest()} != expected {sha256}; nothing was saved"
+            )
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -81,12 +87,16 @@ def fetch(filename: str, url: str | None, sha256: str, root: str | os.PathLike |
         if candidate.is_file():
             actual = sha256_file(candidate)
             if actual != sha256:
-                raise ValueError(f"{candidate} is corrupted or a different file: sha256 {actual} != "
-                                 f"expected {sha256}; delete it to download a fresh copy")
+                raise ValueError(
+                    f"{candidate} is corrupted or a different file: sha256 {actual} != "
+                    f"expected {sha256}; delete it to download a fresh copy"
+                )
             return candidate
     if url is None:
-        raise FileNotFoundError(f"{filename} is not under {base} (nor {base / 'raw'}) and has no "
-                                "download source; put the file there or set EDGRAPH_DATA")
+        raise FileNotFoundError(
+            f"{filename} is not under {base} (nor {base / 'raw'}) and has no "
+            "download source; put the file there or set EDGRAPH_DATA"
+        )
     target = base / "raw" / filename
     if not os.access(_existing_parent(target), os.W_OK):
         target = cache_dir() / "raw" / filename
@@ -95,8 +105,10 @@ def fetch(filename: str, url: str | None, sha256: str, root: str | os.PathLike |
     try:
         return download(url, target, sha256)
     except OSError as err:  # URLError and timeouts are OSErrors
-        raise RuntimeError(f"could not download {filename} from {url} ({err}); without network, "
-                           f"put the file at {base / filename} or set EDGRAPH_DATA to its folder") from err
+        raise RuntimeError(
+            f"could not download {filename} from {url} ({err}); without network, "
+            f"put the file at {base / filename} or set EDGRAPH_DATA to its folder"
+        ) from err
 
 
 def _existing_parent(path: Path) -> Path:
@@ -108,8 +120,13 @@ def _existing_parent(path: Path) -> Path:
 class _ContainerUnpickler(pickle.Unpickler):
     """Unpickler that builds only plain containers: no class other than these can be loaded."""
 
-    ALLOWED = {("collections", "defaultdict"), ("builtins", "list"), ("builtins", "dict"),
-               ("builtins", "set"), ("builtins", "tuple")}
+    ALLOWED = {
+        ("collections", "defaultdict"),
+        ("builtins", "list"),
+        ("builtins", "dict"),
+        ("builtins", "set"),
+        ("builtins", "tuple"),
+    }
 
     def find_class(self, module: str, name: str) -> type:
         if ({"__builtin__": "builtins"}.get(module, module), name) not in self.ALLOWED:

@@ -81,10 +81,8 @@ def community_small(root: str | os.PathLike | None = None, seed: int = 0, num_gr
     graphs = []
     for _ in range(num_graphs):
         half = int(rng.integers(12, 21)) // 2
-        graph = nx.disjoint_union(*(nx.gnp_random_graph(half, 0.7, seed=int(rng.integers(2**31)))
-                                    for _ in range(2)))
-        bridges = [(u, half + v) for u in range(half) for v in range(half)
-                   if rng.random() < 0.1 / half]
+        graph = nx.disjoint_union(*(nx.gnp_random_graph(half, 0.7, seed=int(rng.integers(2**31))) for _ in range(2)))
+        bridges = [(u, half + v) for u in range(half) for v in range(half) if rng.random() < 0.1 / half]
         graph.add_edges_from(bridges or [(0, half)])
         graphs.append(graph)
     return graphs
@@ -97,8 +95,7 @@ def community_small_gdss(root: str | os.PathLike | None = None) -> list[nx.Graph
 
 def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]:
     """The 100 grids ``grid_2d_graph(m, n)``, m, n in 10..19, in a seeded random order."""
-    graphs = [nx.convert_node_labels_to_integers(nx.grid_2d_graph(m, n))
-              for m in range(10, 20) for n in range(10, 20)]
+    graphs = [nx.convert_node_labels_to_integers(nx.grid_2d_graph(m, n)) for m in range(10, 20) for n in range(10, 20)]
     order = np.random.default_rng(seed).permutation(len(graphs))
     return [graphs[i] for i in order]
 
@@ -143,7 +140,7 @@ def load_graphs(name: str, split: str = "all", root: str | os.PathLike | None = 
     if split == "test":
         return graphs[: info.num_test]
     if split == "train":
-        return graphs[info.num_test:]
+        return graphs[info.num_test :]
     raise ValueError(f"unknown split {split!r}; choose 'train', 'test' or 'all'")
 
 
@@ -171,8 +168,9 @@ class _GraphInMemoryDataset(InMemoryDataset):
 
     name: str
 
-    def __init__(self, root: str | os.PathLike | None = None, split: str = "train",
-                 transform: Callable | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike | None = None, split: str = "train", transform: Callable | None = None
+    ) -> None:
         super().__init__(None, transform)
         self.split = split
         self._data, self.slices = self.collate([to_pyg(g) for g in load_graphs(self.name, split, root)])

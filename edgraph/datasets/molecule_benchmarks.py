@@ -28,10 +28,10 @@ import torch
 from rdkit import Chem, RDConfig
 from torch import Tensor
 
-from edgraph.datasets.graph_benchmarks import MOLECULE_DATASETS
-from edgraph.datasets.download import cache_dir, data_root, fetch, sha256_file
-from edgraph.io import atomic_write
 from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, canonical_smiles, mol_from_smiles, mols_to_dense
+from edgraph.datasets.download import cache_dir, data_root, fetch, sha256_file
+from edgraph.datasets.graph_benchmarks import MOLECULE_DATASETS
+from edgraph.io import atomic_write
 
 QM9_SMILES_FILE = "qm9_smiles.csv"  # one column "smiles": the SMILES1 column of GDSS's qm9.csv
 QM9_SMILES_SHA256 = "80c060e299a44112b89be3fc6d95145dfeda97aa3eab1e2662aafdfbb00f7929"
@@ -80,13 +80,17 @@ def _qm9_from_gdss_csv(root: str | os.PathLike | None) -> Path:
             with urllib.request.urlopen(QM9_CSV_URL, timeout=60) as response:
                 text = response.read().decode()
         except OSError as err:
-            raise RuntimeError(f"QM9 is not under {data_root(root)} and could not be downloaded from "
-                               f"{QM9_CSV_URL} ({err}); put {QM9_SMILES_FILE} or GDSS's qm9.csv there "
-                               "or set EDGRAPH_DATA") from err
+            raise RuntimeError(
+                f"QM9 is not under {data_root(root)} and could not be downloaded from "
+                f"{QM9_CSV_URL} ({err}); put {QM9_SMILES_FILE} or GDSS's qm9.csv there "
+                "or set EDGRAPH_DATA"
+            ) from err
     derived = "smiles\n" + "".join(s + "\n" for s in _smiles_column(text, "qm9.csv"))
     if hashlib.sha256(derived.encode()).hexdigest() != QM9_SMILES_SHA256:
-        raise ValueError(f"the SMILES1 column of {local or QM9_CSV_URL} is not the expected QM9 "
-                         f"(sha256 of the derived {QM9_SMILES_FILE} differs from {QM9_SMILES_SHA256})")
+        raise ValueError(
+            f"the SMILES1 column of {local or QM9_CSV_URL} is not the expected QM9 "
+            f"(sha256 of the derived {QM9_SMILES_FILE} differs from {QM9_SMILES_SHA256})"
+        )
     atomic_write(target, derived)
     return target
 
@@ -119,8 +123,11 @@ def _parse(smiles: Sequence[str], source: str) -> list[Chem.Mol]:
     mols = [mol_from_smiles(s) for s in smiles]
     invalid = [i for i, mol in enumerate(mols) if mol is None]
     if invalid:
-        warnings.warn(f"{source}: {len(invalid)} of {len(smiles)} SMILES are invalid (RDKit cannot parse "
-                      f"them) and were left out, e.g. entry {invalid[0]}: {smiles[invalid[0]]}", stacklevel=3)
+        warnings.warn(
+            f"{source}: {len(invalid)} of {len(smiles)} SMILES are invalid (RDKit cannot parse "
+            f"them) and were left out, e.g. entry {invalid[0]}: {smiles[invalid[0]]}",
+            stacklevel=3,
+        )
     return [mol for mol in mols if mol is not None]
 
 
@@ -142,9 +149,13 @@ def _load_mols(name: str, split: str, root: str | os.PathLike | None) -> list[Ch
     _check(name, split)
     if name == "nci_small":
         raw = [line.split()[0] for line in NCI_FILE.read_text().splitlines() if line.strip()]
-        return [mol for mol in _parse(raw, str(NCI_FILE))
-                if mol.GetNumAtoms() <= QM9_MAX_ATOMS and len(Chem.GetMolFrags(mol)) == 1
-                and all(atom.GetSymbol() in NCI_ELEMENTS for atom in mol.GetAtoms())]
+        return [
+            mol
+            for mol in _parse(raw, str(NCI_FILE))
+            if mol.GetNumAtoms() <= QM9_MAX_ATOMS
+            and len(Chem.GetMolFrags(mol)) == 1
+            and all(atom.GetSymbol() in NCI_ELEMENTS for atom in mol.GetAtoms())
+        ]
     path = qm9_smiles_file(root)
     with open(path) as handle:
         smiles = _smiles_column(handle.read(), str(path))
@@ -167,9 +178,13 @@ def load_molecules(name: str = "qm9", split: str = "all", root: str | os.PathLik
     return [canonical_smiles(mol) for mol in _load_mols(name, split, root)]
 
 
-def load_molecule_tensors(name: str = "qm9", split: str = "train", root: str | os.PathLike | None = None,
-                          atom_types: Sequence[str] = QM9_ATOMS,
-                          max_atoms: int = QM9_MAX_ATOMS) -> tuple[Tensor, Tensor, Tensor]:
+def load_molecule_tensors(
+    name: str = "qm9",
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    atom_types: Sequence[str] = QM9_ATOMS,
+    max_atoms: int = QM9_MAX_ATOMS,
+) -> tuple[Tensor, Tensor, Tensor]:
     """Typed dense graphs ``(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])`` of a split.
 
     See :mod:`edgraph.chem` for the representation and the atom vocabularies. The tensors

@@ -7,7 +7,14 @@ from torch import nn
 
 __all__ = ["MLPEnergy"]
 
-_ACTIVATIONS = {"silu": nn.SiLU, "swish": nn.SiLU, "relu": nn.ReLU, "elu": nn.ELU, "tanh": nn.Tanh, "softplus": nn.Softplus}
+_ACTIVATIONS = {
+    "silu": nn.SiLU,
+    "swish": nn.SiLU,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "tanh": nn.Tanh,
+    "softplus": nn.Softplus,
+}
 
 
 class MLPEnergy(nn.Module):

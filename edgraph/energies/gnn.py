@@ -31,8 +31,7 @@ NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
 MIN_GROUP = 64
 
 
-def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str],
-                        max_nodes: int | None = None) -> Tensor:
+def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str], max_nodes: int | None = None) -> Tensor:
     r"""Node features ``[B, N, F]`` from ``adj [B, N, N]``: the counts named in ``names``.
 
     Counts are scaled by constants of ``max_nodes`` (default: ``N``), so a batch padded to fewer
@@ -114,25 +113,31 @@ class GraphEnergy(nn.Module):
     torch.Size([3])
     """
 
-    def __init__(self, max_nodes: int, hidden: int = 64, layers: int = 4,
-                 features: Sequence[str] = ("degree", "triangles", "size"),
-                 buckets: int = 3) -> None:
+    def __init__(
+        self,
+        max_nodes: int,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = ("degree", "triangles", "size"),
+        buckets: int = 3,
+    ) -> None:
         super().__init__()
         structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
         self.embed = nn.Linear(len(self.features) + 1, hidden)
-        self.convs = nn.ModuleList(
-            DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
+        self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
         self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
-            raise ValueError(f"edge vectors have {x.shape[-1]} entries; this energy expects "
-                             f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
-                             "of fewer nodes")
+            raise ValueError(
+                f"edge vectors have {x.shape[-1]} entries; this energy expects "
+                f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
+                "of fewer nodes"
+            )
         # Groups of fewer than MIN_GROUP graphs cost more in per-call overhead than their padding
         # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)

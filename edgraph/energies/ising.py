@@ -57,9 +57,9 @@ class IsingEnergy(nn.Module):
             raise ValueError(f"num_spins must be positive; got {size}")
         dtype = next((t.dtype for t in (coupling, bias) if t is not None), torch.get_default_dtype())
         self.coupling = nn.Parameter(
-            coupling.clone().to(dtype) if coupling is not None else torch.zeros(size, size, dtype=dtype))
-        self.bias = nn.Parameter(
-            bias.clone().to(dtype) if bias is not None else torch.zeros(size, dtype=dtype))
+            coupling.clone().to(dtype) if coupling is not None else torch.zeros(size, size, dtype=dtype)
+        )
+        self.bias = nn.Parameter(bias.clone().to(dtype) if bias is not None else torch.zeros(size, dtype=dtype))
 
     @property
     def num_spins(self) -> int:
@@ -80,7 +80,7 @@ class IsingEnergy(nn.Module):
         return -(pair_term + spins @ self.bias)
 
     @classmethod
-    def lattice(cls, dim: int, sigma: float) -> "IsingEnergy":
+    def lattice(cls, dim: int, sigma: float) -> IsingEnergy:
         r"""Periodic ``dim x dim`` lattice Ising model, ``J = sigma * A`` (``A`` the 4-neighbour
         torus adjacency, entries 0/1), zero bias; ``D = dim²`` spins, site ``(r, c)`` is ``r * dim + c``.
 

@@ -21,7 +21,6 @@ padding rows and pairs hold.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from typing import cast
 
 import torch
@@ -55,8 +54,15 @@ class MoleculeEnergy(nn.Module):
     torch.Size([2])
     """
 
-    def __init__(self, max_atoms: int, num_atom_types: int, num_bond_types: int = 4, hidden: int = 64,
-                 layers: int = 4, features: Sequence[str] = MOLECULE_FEATURES) -> None:
+    def __init__(
+        self,
+        max_atoms: int,
+        num_atom_types: int,
+        num_bond_types: int = 4,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = MOLECULE_FEATURES,
+    ) -> None:
         super().__init__()
         if num_bond_types < 2:
             raise ValueError(f"num_bond_types counts 'no bond' too and must be >= 2, got {num_bond_types}")
@@ -65,19 +71,25 @@ class MoleculeEnergy(nn.Module):
         self.features = tuple(features)
         self.embed = nn.Linear(num_atom_types + len(self.features) + 1, hidden)
         self.convs = nn.ModuleList(
-            nn.ModuleList(DenseGINConv(nn.Linear(hidden, hidden, bias=False), train_eps=True)
-                          for _ in range(num_bond_types - 1))
-            for _ in range(layers))
+            nn.ModuleList(
+                DenseGINConv(nn.Linear(hidden, hidden, bias=False), train_eps=True) for _ in range(num_bond_types - 1)
+            )
+            for _ in range(layers)
+        )
         self.updates = nn.ModuleList(mlp([hidden, hidden, hidden]) for _ in range(layers))
         self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def _check(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> None:
-        expected = ((self.max_atoms, self.num_atom_types), (num_pairs(self.max_atoms), self.num_bond_types),
-                    (self.max_atoms,))
+        expected = (
+            (self.max_atoms, self.num_atom_types),
+            (num_pairs(self.max_atoms), self.num_bond_types),
+            (self.max_atoms,),
+        )
         for name, tensor, shape in zip(("atoms", "bonds", "node_mask"), (atoms, bonds, node_mask), expected):
             if tuple(tensor.shape[1:]) != shape or tensor.shape[0] != atoms.shape[0]:
-                raise ValueError(f"{name} must be [B, {', '.join(map(str, shape))}] for this energy, "
-                                 f"got {tuple(tensor.shape)}")
+                raise ValueError(
+                    f"{name} must be [B, {', '.join(map(str, shape))}] for this energy, got {tuple(tensor.shape)}"
+                )
 
     def forward(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
         self._check(atoms, bonds, node_mask)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgraph.metrics.diversity import graph_novelty, graph_uniqueness
 from edgraph.metrics.kernels import emd_distance, euclidean_distance, gaussian, mmd2, total_variation
 from edgraph.metrics.mmd import (
     PROTOCOLS,
@@ -27,7 +28,6 @@ from edgraph.metrics.mmd import (
     reference_floor,
     statistics_mmd,
 )
-from edgraph.metrics.diversity import graph_novelty, graph_uniqueness
 from edgraph.metrics.orbits import NUM_ORBITS, orbit_counts, orbit_counts_dense
 from edgraph.metrics.statistics import (
     clustering_coefficients,
@@ -40,7 +40,15 @@ from edgraph.metrics.statistics import (
 )
 
 #: Molecule metrics, imported (with RDKit) from :mod:`edgraph.metrics.molecular` on first use.
-MOLECULE_METRICS = ("frechet_chemnet_distance", "molecule_metrics", "novelty", "nspdk_mmd", "uniqueness", "validity")
+MOLECULE_METRICS = (
+    "canonical_set",
+    "frechet_chemnet_distance",
+    "molecule_metrics",
+    "novelty",
+    "nspdk_mmd",
+    "uniqueness",
+    "validity",
+)
 
 __all__ = [
     "frechet_chemnet_distance",

@@ -15,7 +15,6 @@ import networkx as nx
 
 from edgraph.graphs import GraphLike, _as_networkx
 
-
 Invariants = tuple[tuple[int, ...], tuple[int, ...]]
 
 
@@ -55,6 +54,5 @@ def graph_novelty(graphs: Sequence[GraphLike], reference: Sequence[GraphLike]) -
     if not graphs:
         raise ValueError("novelty of an empty set of graphs is undefined")
     known = _classes(_as_networkx(reference))
-    seen = sum(any(nx.is_isomorphic(graph, other) for other in known.get(_invariants(graph), []))
-               for graph in graphs)
+    seen = sum(any(nx.is_isomorphic(graph, other) for other in known.get(_invariants(graph), [])) for graph in graphs)
     return 1 - seen / len(graphs)

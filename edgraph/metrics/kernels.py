@@ -155,7 +155,7 @@ def total_variation(x: Tensor, y: Tensor | None = None) -> Tensor:
     overlap = torch.zeros(len(y), len(x), dtype=torch.float64)
     chunk = max(1, _GATHER_BUDGET // max(1, len(x)))
     for start in range(0, len(row), chunk):
-        overlap.index_add_(0, row[start:start + chunk], shared[token[start:start + chunk]])
+        overlap.index_add_(0, row[start : start + chunk], shared[token[start : start + chunk]])
     return (x.sum(1, keepdim=True) + y.sum(1) - 2 * overlap.T) / 2
 
 
@@ -174,8 +174,7 @@ def euclidean_distance(x: Tensor, y: Tensor | None = None) -> Tensor:
 def _unique_rows(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Distinct rows of ``x [B, D]``, the index of each row's distinct row, and multiplicities."""
     rows, inverse, counts = np.unique(x.detach().cpu().numpy(), axis=0, return_inverse=True, return_counts=True)
-    return (torch.from_numpy(rows), torch.from_numpy(inverse.reshape(-1)),
-            torch.from_numpy(counts).to(torch.float64))
+    return (torch.from_numpy(rows), torch.from_numpy(inverse.reshape(-1)), torch.from_numpy(counts).to(torch.float64))
 
 
 def mmd2(x: Tensor, y: Tensor, kernel: Kernel) -> float:

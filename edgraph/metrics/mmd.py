@@ -239,8 +239,9 @@ def _check_protocol(protocol: str, stats: Sequence[str]) -> Sequence[str]:
     return stats
 
 
-def statistics_mmd(generated: dict[str, Tensor], reference: dict[str, Tensor],
-                   protocol: str = "gdss") -> dict[str, float]:
+def statistics_mmd(
+    generated: dict[str, Tensor], reference: dict[str, Tensor], protocol: str = "gdss"
+) -> dict[str, float]:
     """MMD² per statistic from precomputed :func:`graph_statistics` of both samples.
 
     >>> s = graph_statistics([nx.path_graph(3)], stats=("degree",))
@@ -259,8 +260,13 @@ def statistics_mmd(generated: dict[str, Tensor], reference: dict[str, Tensor],
     return out
 
 
-def graph_mmd(generated: Sequence[GraphLike], reference: Sequence[GraphLike],
-              stats: Sequence[str] = STATISTICS, protocol: str = "gdss", clean: bool = True) -> dict[str, float]:
+def graph_mmd(
+    generated: Sequence[GraphLike],
+    reference: Sequence[GraphLike],
+    stats: Sequence[str] = STATISTICS,
+    protocol: str = "gdss",
+    clean: bool = True,
+) -> dict[str, float]:
     r"""Biased MMD² between generated and reference graphs for each statistic (unclipped).
 
     ``generated`` and ``reference`` are lists of networkx graphs or PyG ``Data``. With
@@ -278,8 +284,9 @@ def graph_mmd(generated: Sequence[GraphLike], reference: Sequence[GraphLike],
     generated = [g for g in map(_as_networkx, generated) if g.number_of_nodes() > 0]
     reference = [g for g in map(_as_networkx, reference) if g.number_of_nodes() > 0]
     if not generated or not reference:
-        raise ValueError(f"need graphs with nodes in both samples, got {len(generated)} generated "
-                         f"and {len(reference)} reference")
+        raise ValueError(
+            f"need graphs with nodes in both samples, got {len(generated)} generated and {len(reference)} reference"
+        )
     return statistics_mmd(graph_statistics(generated, stats), graph_statistics(reference, stats), protocol)
 
 
@@ -307,14 +314,21 @@ def graph_mmd_dense(
     adj, node_mask = adj[keep], node_mask[keep]
     reference = [g for g in map(_as_networkx, reference) if g.number_of_nodes() > 0]
     if not len(adj) or not reference:
-        raise ValueError(f"need graphs with nodes in both samples, got {len(adj)} generated and {len(reference)} reference")
+        raise ValueError(
+            f"need graphs with nodes in both samples, got {len(adj)} generated and {len(reference)} reference"
+        )
     generated = dense_statistics(adj, node_mask, stats)
     return statistics_mmd(generated, graph_statistics(reference, stats), protocol)
 
 
-def reference_floor(train: Sequence[GraphLike], test: Sequence[GraphLike], num_samples: int,
-                    seeds: Sequence[int] = (0, 1, 2, 3, 4), protocol: str = "gdss",
-                    stats: Sequence[str] = STATISTICS) -> dict[str, dict[str, float]]:
+def reference_floor(
+    train: Sequence[GraphLike],
+    test: Sequence[GraphLike],
+    num_samples: int,
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    protocol: str = "gdss",
+    stats: Sequence[str] = STATISTICS,
+) -> dict[str, dict[str, float]]:
     r"""MMD² of real against real: ``num_samples`` training graphs drawn with replacement vs ``test``.
 
     This is what a perfect generator scores with a sample of that size; print it next to
@@ -343,5 +357,7 @@ def reference_floor(train: Sequence[GraphLike], test: Sequence[GraphLike], num_s
         drawn = {s: v[draw] for s, v in train_stats.items()}
         for s, value in statistics_mmd(drawn, test_stats, protocol).items():
             values[s].append(value)
-    return {s: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
-            for s, v in values.items()}
+    return {
+        s: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0}
+        for s, v in values.items()
+    }

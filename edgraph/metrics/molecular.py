@@ -65,8 +65,23 @@ def uniqueness(molecules: Sequence[MoleculeLike]) -> float:
     return len(set(valid)) / len(valid)
 
 
-def novelty(molecules: Sequence[MoleculeLike], train_smiles: Sequence[str]) -> float:
+def canonical_set(smiles: Sequence[MoleculeLike]) -> frozenset[str]:
+    """The canonical SMILES of the valid entries, as a set to test membership in.
+
+    Canonicalising 120,000 training SMILES takes seconds; compute this once and pass it to
+    :func:`novelty` or :func:`molecule_metrics` as often as needed.
+
+    >>> sorted(canonical_set(["OCC", "C(C)O", "N", "X"]))
+    ['CCO', 'N']
+    """
+    return frozenset(_valid_canonical(smiles))
+
+
+def novelty(molecules: Sequence[MoleculeLike], train_smiles: Sequence[str] | frozenset[str]) -> float:
     """Fraction of the distinct valid molecules whose canonical SMILES is not in the training set.
+
+    ``train_smiles`` is canonicalised here, unless it is a ``frozenset``, which is taken as
+    canonical SMILES already (:func:`canonical_set`).
 
     >>> novelty(["CCO", "OCC", "CCN"], ["C(C)O"])
     0.5
@@ -74,7 +89,12 @@ def novelty(molecules: Sequence[MoleculeLike], train_smiles: Sequence[str]) -> f
     distinct = set(_valid_canonical(molecules))
     if not distinct:
         raise ValueError("novelty needs at least one valid molecule")
-    return len(distinct - set(_valid_canonical(train_smiles))) / len(distinct)
+    return _new_share(distinct, train_smiles)
+
+
+def _new_share(distinct: set[str], train_smiles: Sequence[str] | frozenset[str]) -> float:
+    reference = train_smiles if isinstance(train_smiles, frozenset) else canonical_set(train_smiles)
+    return len(distinct - reference) / len(distinct)
 
 
 def _code(*parts: object) -> int:
@@ -141,8 +161,9 @@ def _nspdk_vector(mol: Chem.Mol, radius: int, distance: int, mask: int) -> dict[
     return {feature: x / total for feature, x in vector.items()}
 
 
-def nspdk_features(molecules: Sequence[MoleculeLike], radius: int = 4, distance: int = 4,
-                   nbits: int = 16) -> scipy.sparse.csr_matrix:
+def nspdk_features(
+    molecules: Sequence[MoleculeLike], radius: int = 4, distance: int = 4, nbits: int = 16
+) -> scipy.sparse.csr_matrix:
     r"""NSPDK feature vectors ``[n, 2^nbits]`` (unit L2 norm) of valid molecules.
 
     Node label: atom symbol; edge label: ``int(bond order)`` of the sanitized molecule (an
@@ -226,13 +247,13 @@ def chemnet_activations(molecules: Sequence[MoleculeLike], device: str | None = 
     workers = 1 if len(smiles) >= 1000 else 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fcd uses numpy's deprecated row_stack
-        activations = fcd_package.get_predictions(fcd_package.load_ref_model(), smiles, device=device,
-                                                  n_jobs=workers)
+        activations = fcd_package.get_predictions(fcd_package.load_ref_model(), smiles, device=device, n_jobs=workers)
     return activations.astype(np.float64)
 
 
-def frechet_chemnet_distance(generated: Sequence[MoleculeLike], reference: Sequence[MoleculeLike],
-                             device: str | None = None) -> float:
+def frechet_chemnet_distance(
+    generated: Sequence[MoleculeLike], reference: Sequence[MoleculeLike], device: str | None = None
+) -> float:
     """Fréchet ChemNet distance (FCD) between two sets of molecules (their valid entries).
 
     Each set needs at least two valid molecules (the distance compares covariances).
@@ -243,13 +264,20 @@ def frechet_chemnet_distance(generated: Sequence[MoleculeLike], reference: Seque
     return frechet_distance(first.mean(0), np.cov(first.T), second.mean(0), np.cov(second.T))
 
 
-def molecule_metrics(generated: Sequence[MoleculeLike], train_smiles: Sequence[str], test_smiles: Sequence[str],
-                     corrected: Sequence[MoleculeLike] | None = None, nspdk: bool = True,
-                     fcd: bool = True, device: str | None = None) -> dict[str, float]:
+def molecule_metrics(
+    generated: Sequence[MoleculeLike],
+    train_smiles: Sequence[str] | frozenset[str],
+    test_smiles: Sequence[str],
+    corrected: Sequence[MoleculeLike] | None = None,
+    nspdk: bool = True,
+    fcd: bool = True,
+    device: str | None = None,
+) -> dict[str, float]:
     """All molecule metrics of one generated set, as GDSS reports them.
 
     ``generated``: one entry per generated graph, converted without correction (RDKit ``Mol``,
-    SMILES, or ``None`` where the graph did not sanitize). ``corrected``: optional, the same
+    SMILES, or ``None`` where the graph did not sanitize); a bare string is refused.
+    ``train_smiles``: a list, or a :func:`canonical_set` computed once. ``corrected``: optional, the same
     graphs converted with correction. Uniqueness, novelty (against ``train_smiles``), NSPDK MMD
     and FCD (against ``test_smiles``) are computed on the valid corrected molecules if given,
     else on the valid uncorrected ones. Returns ``num_generated``, ``validity``,
@@ -259,20 +287,26 @@ def molecule_metrics(generated: Sequence[MoleculeLike], train_smiles: Sequence[s
     >>> molecule_metrics(["CCO", None], ["CC"], ["CCO", "CCN"], corrected=["CCO", "CO"], fcd=False)["nspdk_mmd"] > 0
     True
     """
+    for name, value in (("generated", generated), ("corrected", corrected), ("test_smiles", test_smiles)):
+        if isinstance(value, str):
+            raise ValueError(f"{name} must be a list of molecules, got the single string {value[:40]!r}")
     scores: dict[str, float] = {"num_generated": len(generated), "validity": validity(generated)}
     evaluated = generated
     if corrected is not None:
         if len(corrected) != len(generated):
-            raise ValueError(f"corrected has {len(corrected)} entries, generated {len(generated)}; "
-                             "give one corrected entry per generated graph")
+            raise ValueError(
+                f"corrected has {len(corrected)} entries, generated {len(generated)}; "
+                "give one corrected entry per generated graph"
+            )
         scores["validity_corrected"] = validity(corrected)
         evaluated = corrected
     evaluated_smiles = _valid_canonical(evaluated)
     scores["num_evaluated"] = len(evaluated_smiles)
     if not evaluated_smiles:
         return scores
-    scores["uniqueness"] = uniqueness(evaluated_smiles)
-    scores["novelty"] = novelty(evaluated_smiles, train_smiles)
+    distinct = set(evaluated_smiles)
+    scores["uniqueness"] = len(distinct) / len(evaluated_smiles)
+    scores["novelty"] = _new_share(distinct, train_smiles)
     if nspdk:
         scores["nspdk_mmd"] = nspdk_mmd(evaluated_smiles, _valid_canonical(test_smiles))
     if fcd:

@@ -96,19 +96,22 @@ def _subgraph_counts(adj: Tensor) -> tuple[Tensor, Tensor]:
 
     paths2 = spread(deg - 1)  # walks x-a-b with b != x
     small = torch.stack([deg, paths2 - 2 * tri, _choose2(deg) - tri, tri], dim=-1)
-    patterns = torch.stack([
-        spread(paths2) - deg * (deg - 1) - 2 * tri,                    # N4: x end of a 4-path
-        (deg - 1) * paths2 - 2 * tri,                                  # N5: x inner node of a 4-path
-        spread(_choose2(deg - 1)),                                     # N6: x leaf of a 3-star
-        _choose2(deg) * (deg - 2) / 3,                                 # N7: x centre of a 3-star
-        _choose2(common).sum(-1),                                      # N8: 4-cycles through x
-        spread(tri) - 2 * tri,                                         # N9: x tail of a paw
-        (edge_tri * (deg.unsqueeze(-2) - 2)).sum(-1),                  # N10: x degree-2 paw node
-        tri * (deg - 2),                                               # N11: x centre of a paw
-        ((a @ (edge_tri - a)) * a).sum(-1) / 2,                        # N12: x degree-2 diamond node
-        _choose2(edge_tri).sum(-1),                                    # N13: x degree-3 diamond node
-        _four_cliques(a, edge_tri),                                    # N14: 4-cliques at x
-    ], dim=-1)
+    patterns = torch.stack(
+        [
+            spread(paths2) - deg * (deg - 1) - 2 * tri,  # N4: x end of a 4-path
+            (deg - 1) * paths2 - 2 * tri,  # N5: x inner node of a 4-path
+            spread(_choose2(deg - 1)),  # N6: x leaf of a 3-star
+            _choose2(deg) * (deg - 2) / 3,  # N7: x centre of a 3-star
+            _choose2(common).sum(-1),  # N8: 4-cycles through x
+            spread(tri) - 2 * tri,  # N9: x tail of a paw
+            (edge_tri * (deg.unsqueeze(-2) - 2)).sum(-1),  # N10: x degree-2 paw node
+            tri * (deg - 2),  # N11: x centre of a paw
+            ((a @ (edge_tri - a)) * a).sum(-1) / 2,  # N12: x degree-2 diamond node
+            _choose2(edge_tri).sum(-1),  # N13: x degree-3 diamond node
+            _four_cliques(a, edge_tri),  # N14: 4-cliques at x
+        ],
+        dim=-1,
+    )
     return small, patterns
 
 

@@ -133,7 +133,16 @@ class GraphEBM(EnergyModel):
     ) -> None:
         super().__init__(
             GraphConfig(
-                max_nodes, hidden, layers, features, eps, flips, num_negatives, w, sampler, sampler_steps,
+                max_nodes,
+                hidden,
+                layers,
+                features,
+                eps,
+                flips,
+                num_negatives,
+                w,
+                sampler,
+                sampler_steps,
                 step_size,
             )
         )
@@ -165,7 +174,9 @@ class GraphEBM(EnergyModel):
         n_max = self.config.max_nodes
         edges, sizes = record["edges"], record["num_nodes"]
         if edges.dtype != torch.bool or edges.dim() != 2 or edges.shape[1] != num_pairs(n_max):
-            raise ValueError(f"training edges must be bool [B, {num_pairs(n_max)}], got {edges.dtype} {list(edges.shape)}")
+            raise ValueError(
+                f"training edges must be bool [B, {num_pairs(n_max)}], got {edges.dtype} {list(edges.shape)}"
+            )
         if sizes.shape != edges.shape[:1] or not ((sizes >= 1) & (sizes <= n_max)).all():
             raise ValueError(f"training node counts must be [B] integers in 1..{n_max}")
         mask = pair_mask(torch.arange(n_max) < sizes[:, None])
@@ -241,7 +252,9 @@ class GraphEBM(EnergyModel):
             reinit_prob=config.cd_reinit,
         )
         return PersistentCD(
-            make_sampler(config.cd_sampler, c.step_size), config.cd_steps, chains,
+            make_sampler(config.cd_sampler, c.step_size),
+            config.cd_steps,
+            chains,
             energy_penalty=config.cd_energy_penalty,
         )
 
@@ -270,8 +283,9 @@ class GraphEBM(EnergyModel):
         # Chains sorted by node count run in groups padded only to the group's largest graph:
         # the same target distribution, much less work on padding.
         for rows, pairs in size_buckets(mask, n_max, SAMPLING_GROUPS):
-            moved = chain.sample(energy, x[rows][:, pairs], steps, mask[rows][:, pairs], generator=generator,
-                                 progress=progress)
+            moved = chain.sample(
+                energy, x[rows][:, pairs], steps, mask[rows][:, pairs], generator=generator, progress=progress
+            )
             x[rows[:, None], pairs] = moved
         return edges_to_adj(x * mask, n_max), node_mask_from_pairs(mask, n_max)
 

@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from torch import Tensor, nn
 
-from edgraph.energies.molecule import MoleculeEnergy
 from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dense_to_smiles, mols_to_dense
+from edgraph.energies.molecule import MoleculeEnergy
 from edgraph.graphs import num_pairs, pair_mask
 from edgraph.models.base import EnergyModel, States, check_options, draw
 from edgraph.objectives import energy_discrepancy
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 FORBIDDEN_ENERGY = 1e6
 
 DenseMolecules = tuple[Tensor, Tensor, Tensor]  # (atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])
-
 
 
 @dataclass
@@ -100,8 +99,13 @@ def join_sites(atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> tuple[Tensor,
     categories = max(atoms.shape[-1], bonds.shape[-1])
     padding_atom = torch.nn.functional.one_hot(torch.zeros_like(node_mask, dtype=torch.long), atoms.shape[-1])
     atoms = torch.where(node_mask[..., None], atoms, padding_atom.to(atoms.dtype))
-    z = torch.cat([nn.functional.pad(atoms, (0, categories - atoms.shape[-1])),
-                   nn.functional.pad(bonds, (0, categories - bonds.shape[-1]))], dim=1)
+    z = torch.cat(
+        [
+            nn.functional.pad(atoms, (0, categories - atoms.shape[-1])),
+            nn.functional.pad(bonds, (0, categories - bonds.shape[-1])),
+        ],
+        dim=1,
+    )
     return z, torch.cat([node_mask, pair_mask(node_mask).bool()], dim=1)
 
 
@@ -151,7 +155,9 @@ class JointEnergy(nn.Module):
     def forward(self, z: Tensor, mask: Tensor) -> Tensor:
         atoms, bonds, node_mask = split_sites(z, mask, self.num_atom_types, self.num_bond_types)
         max_atoms = node_mask.shape[1]
-        forbidden = z[:, :max_atoms, self.num_atom_types:].sum((1, 2)) + z[:, max_atoms:, self.num_bond_types:].sum((1, 2))
+        forbidden = z[:, :max_atoms, self.num_atom_types :].sum((1, 2)) + z[:, max_atoms:, self.num_bond_types :].sum(
+            (1, 2)
+        )
         return self.energy(atoms, bonds, node_mask) + FORBIDDEN_ENERGY * forbidden
 
 
@@ -198,8 +204,17 @@ class MoleculeEBM(EnergyModel):
     ) -> None:
         super().__init__(
             MoleculeConfig(
-                max_atoms, atom_types, hidden, layers, eps_atoms, eps_bonds, num_negatives, w, sampler,
-                sampler_steps, step_size,
+                max_atoms,
+                atom_types,
+                hidden,
+                layers,
+                eps_atoms,
+                eps_bonds,
+                num_negatives,
+                w,
+                sampler,
+                sampler_steps,
+                step_size,
             )
         )
         self.node_counts: Tensor | None = None
@@ -243,10 +258,15 @@ class MoleculeEBM(EnergyModel):
         atom_types, bond_types, sizes = record["atom_types"], record["bond_types"], record["num_atoms"]
         shapes = (tuple(atom_types.shape[1:]), tuple(bond_types.shape[1:]), tuple(sizes.shape))
         if shapes != ((c.max_atoms,), (num_pairs(c.max_atoms),), (len(atom_types),)) or len(bond_types) != len(sizes):
-            raise ValueError(f"training molecules must be [B, {c.max_atoms}] atom and [B, {num_pairs(c.max_atoms)}] "
-                             f"bond types with [B] sizes, got {shapes}")
-        in_range = ((atom_types >= 0) & (atom_types < len(c.atom_types))).all() and \
-            ((bond_types >= 0) & (bond_types < NUM_BOND_TYPES)).all() and ((sizes >= 1) & (sizes <= c.max_atoms)).all()
+            raise ValueError(
+                f"training molecules must be [B, {c.max_atoms}] atom and [B, {num_pairs(c.max_atoms)}] "
+                f"bond types with [B] sizes, got {shapes}"
+            )
+        in_range = (
+            ((atom_types >= 0) & (atom_types < len(c.atom_types))).all()
+            and ((bond_types >= 0) & (bond_types < NUM_BOND_TYPES)).all()
+            and ((sizes >= 1) & (sizes <= c.max_atoms)).all()
+        )
         if not in_range:
             raise ValueError("training molecules hold type indices or sizes out of range")
         super()._set_training_data(record)
@@ -257,7 +277,9 @@ class MoleculeEBM(EnergyModel):
         counts = torch.zeros(c.max_atoms + 1, NUM_BOND_TYPES, dtype=torch.float64).index_add_(0, sizes, real_pairs)
         no_pairs = counts.sum(1, keepdim=True) == 0  # sizes 0 and 1, and sizes not seen: no bonds
         self.bond_frequency = torch.where(
-            no_pairs, torch.eye(NUM_BOND_TYPES, dtype=torch.float64)[0], counts / counts.sum(1, keepdim=True).clamp(min=1)
+            no_pairs,
+            torch.eye(NUM_BOND_TYPES, dtype=torch.float64)[0],
+            counts / counts.sum(1, keepdim=True).clamp(min=1),
         )
 
     def _training_tensors(self) -> States:
@@ -281,7 +303,9 @@ class MoleculeEBM(EnergyModel):
         :class:`~edgraph.training.TrainConfig` (``objective`` must be ``"ed"``), and ``run_dir``
         and ``resume`` work as for :meth:`edgraph.GraphEBM.fit`."""
         if train_options.get("objective", "ed") != "ed":
-            raise ValueError(f"MoleculeEBM trains with ED only; objective {train_options['objective']!r} is not supported")
+            raise ValueError(
+                f"MoleculeEBM trains with ED only; objective {train_options['objective']!r} is not supported"
+            )
         self._fit(molecules, run_dir, resume, train_options)
         return self
 
@@ -296,8 +320,12 @@ class MoleculeEBM(EnergyModel):
 
         def loss(energy: nn.Module, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
             return energy_discrepancy(
-                lambda a, b, atom_mask, _pairs: energy(a, b, atom_mask), (atoms, bonds), perturbations,
-                c.num_negatives, c.w, (node_mask, pair_mask(node_mask)),
+                lambda a, b, atom_mask, _pairs: energy(a, b, atom_mask),
+                (atoms, bonds),
+                perturbations,
+                c.num_negatives,
+                c.w,
+                (node_mask, pair_mask(node_mask)),
             )
 
         return loss
@@ -320,15 +348,20 @@ class MoleculeEBM(EnergyModel):
         """Chain starts at training molecules drawn uniformly with replacement."""
         record = self._require_data()
         rows = torch.randint(len(record["num_atoms"]), (num,), generator=generator, device=generator.device).cpu()
-        return tuple(t.to(device) for t in self._one_hot(
-            record["atom_types"][rows].long(), record["bond_types"][rows].long(), record["num_atoms"][rows]))
+        return tuple(
+            t.to(device)
+            for t in self._one_hot(
+                record["atom_types"][rows].long(), record["bond_types"][rows].long(), record["num_atoms"][rows]
+            )
+        )
 
     def _run_chains(
         self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
     ) -> States:
         z, mask = join_sites(*states)
-        z = chain.sample(JointEnergy(energy, len(self.config.atom_types)), z, steps, mask, generator=generator,
-                         progress=progress)
+        z = chain.sample(
+            JointEnergy(energy, len(self.config.atom_types)), z, steps, mask, generator=generator, progress=progress
+        )
         return split_sites(z, mask, len(self.config.atom_types))
 
     def decode(self, tensors: States, correct: bool = False) -> list[str | None]:
@@ -354,7 +387,13 @@ class MoleculeEBM(EnergyModel):
         not sanitize); ``correct=True`` applies the valence correction first. The other arguments
         are those of :meth:`edgraph.models.base.EnergyModel.sample`."""
         tensors = self.sample_tensors(
-            num, seed=seed, sampler=sampler, steps=steps, step_size=step_size, init=init, device=device,
+            num,
+            seed=seed,
+            sampler=sampler,
+            steps=steps,
+            step_size=step_size,
+            init=init,
+            device=device,
             progress=progress,
         )
         return self.decode(tensors, correct=correct)

@@ -16,6 +16,7 @@ from torch import Tensor
 from edgraph.energies.base import Energy, evaluate_energy
 from edgraph.progress import progress_range
 
+
 def energy_and_grad(energy: Energy, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
     r"""Energy ``E(x)`` [B] and its gradient ``dE/dx`` (shape of ``x``), both detached.
 
@@ -41,8 +42,7 @@ def metropolis_hastings(log_ratio: Tensor, generator: torch.Generator | None) ->
         >>> metropolis_hastings(torch.tensor([0.0, -float("inf")]), None)
         tensor([ True, False])
     """
-    uniform = torch.rand(log_ratio.shape, generator=generator, device=log_ratio.device,
-                         dtype=log_ratio.dtype)
+    uniform = torch.rand(log_ratio.shape, generator=generator, device=log_ratio.device, dtype=log_ratio.dtype)
     return torch.log(uniform) < log_ratio
 
 
@@ -55,8 +55,7 @@ def gumbel_argmax(logits: Tensor, generator: torch.Generator | None) -> Tensor:
         >>> gumbel_argmax(torch.tensor([[0.0, -float("inf")]]), None)
         tensor([0])
     """
-    uniform = torch.rand(logits.shape, generator=generator, device=logits.device,
-                         dtype=logits.dtype)
+    uniform = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
     gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(logits.dtype).tiny)))
     return torch.argmax(logits + gumbel, dim=-1)
 
@@ -74,9 +73,7 @@ def free_entries(mask: Tensor | None, x0: Tensor) -> Tensor:
     if mask is None:
         return torch.ones(x0.shape[:2], dtype=torch.bool, device=x0.device)
     if mask.shape != x0.shape[:2]:
-        raise ValueError(
-            f"mask must have shape [B, D] = {tuple(x0.shape[:2])} to match x0; got {tuple(mask.shape)}"
-        )
+        raise ValueError(f"mask must have shape [B, D] = {tuple(x0.shape[:2])} to match x0; got {tuple(mask.shape)}")
     return mask.to(device=x0.device) != 0
 
 
@@ -165,15 +162,15 @@ class GradientMetropolisSampler(Sampler):
         """Draw ``y ~ q(.|x)``; return ``y`` and ``log q(y|x)`` [B] (up to a shared constant)."""
 
     @abstractmethod
-    def _log_proposal(self, target: Tensor, origin: Tensor, grad_origin: Tensor,
-                      free: Tensor) -> Tensor:
+    def _log_proposal(self, target: Tensor, origin: Tensor, grad_origin: Tensor, free: Tensor) -> Tensor:
         """``log q(target | origin)`` [B], up to the constant dropped by :meth:`_propose`."""
 
     def _run(self, energy, x, steps, mask, free, generator):
         value, grad = energy_and_grad(energy, x, mask)
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
         count = 0
-        for count, _ in enumerate(steps, start=1):
+        for _ in steps:
+            count += 1
             proposal, log_forward = self._propose(x, grad, free, generator)
             value_new, grad_new = energy_and_grad(energy, proposal, mask)
             if not self.metropolis:

@@ -51,7 +51,7 @@ class Langevin(GradientMetropolisSampler):
     def _log_proposal(self, target, origin, grad_origin, free):
         # log N(target; mean, 2h I) over free entries, dropping the constant
         residual = free * (target - self._mean(origin, grad_origin, free))
-        return -(residual ** 2).sum(1) / (4 * self.step_size)
+        return -(residual**2).sum(1) / (4 * self.step_size)
 
 
 class MALA(Langevin):

@@ -62,7 +62,8 @@ class GWG(GradientMetropolisSampler):
         rows = torch.arange(batch, device=h.device)[movable]
         h_new = h.clone()
         h_new[rows, (move // categories)[movable]] = torch.nn.functional.one_hot(
-            (move % categories)[movable], categories).to(h.dtype)
+            (move % categories)[movable], categories
+        ).to(h.dtype)
         return from_onehot(h_new, x), _log_prob_of_move(log_probs, h, h_new)
 
     def _log_proposal(self, target, origin, grad_origin, free):
