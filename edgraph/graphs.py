@@ -28,7 +28,7 @@ from torch_geometric.data import Data
 
 from edgraph.io import atomic_write
 
-#: A graph as users hand it in: a networkx graph or a PyG ``Data`` (undirected, both edge directions).
+#: A graph as users hand it in, a networkx graph or a PyG ``Data`` (undirected, both edge directions).
 GraphLike: TypeAlias = nx.Graph | Data
 
 
