@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import fields
@@ -25,9 +28,10 @@ import torch
 import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
-from edgraph.graphs import read_graphs_json, write_graphs_json
-from edgraph.io import atomic_write
+from edgraph.graphs import MAX_JSON_BYTES, read_graphs_json, write_graphs_json
+from edgraph.io import LOCK_FILE, atomic_write
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
+from edgraph.models.base import RUN_ARTEFACTS
 from edgraph.models.graph import GraphConfig
 from edgraph.samplers import DISCRETE_SAMPLERS
 
@@ -49,12 +53,23 @@ def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
     return model_keys, {f.name for f in fields(TrainConfig)}
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML that reads ``1e-3`` as a number, as YAML 1.2 and JSON do (YAML 1.1 reads it as a string)."""
+
+
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def read_config(path: str | None) -> dict[str, Any]:
     """Options from a YAML or JSON file of flat ``option: value`` pairs."""
     if path is None:
         return {}
     try:
-        values = yaml.safe_load(Path(path).read_text()) or {}
+        values = yaml.load(Path(path).read_text(), Loader=_ConfigLoader) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ValueError(f"cannot read config file {path}: {err}") from None
     if not isinstance(values, dict):
@@ -96,15 +111,8 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
 
 
 def _train(args: argparse.Namespace) -> None:
-    from edgraph.training import TrainConfig
-
     model_options, train_options, dataset = resolve_train_config(args)
     run_dir = Path(args.out)
-    if (run_dir / "checkpoints" / "last.ckpt").exists() and not args.resume:
-        raise ValueError(
-            f"{run_dir} already holds a run; pass --resume to continue it or choose "
-            "another --out (nothing was overwritten)"
-        )
     model: EnergyModel
     if dataset in MOLECULE_DATASETS:
         from edgraph.datasets import load_molecule_tensors
@@ -115,13 +123,8 @@ def _train(args: argparse.Namespace) -> None:
     else:
         model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
         data = load_graphs(dataset, "train", args.root)
-    TrainConfig.from_dict(train_options)  # fail on bad options before anything is written
-    atomic_write(
-        run_dir / "config.json",
-        json.dumps({**model.metadata()["config"], **train_options, "dataset": dataset}, indent=2),
-    )
     start = time.perf_counter()
-    model.fit(data, run_dir=run_dir, resume=args.resume, **train_options)
+    model.fit(data, run_dir=run_dir, resume=args.resume, run_info={"dataset": dataset}, **train_options)
     if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return
     _write_figures(model, run_dir, dataset, args.root)
@@ -148,7 +151,43 @@ def _write_figures(model: EnergyModel, run_dir: Path, dataset: str, root: str | 
         draw_molecules(model.sample(16, seed=0), run_dir / "samples.png")
 
 
+def output_path(out: str | None, default: Path, inputs: Sequence[str | Path], overwrite: bool) -> Path:
+    """The file a command writes, checked before any work: never one of its ``inputs`` nor a run
+    directory's artefact, not a directory, in a writable folder, and, for an explicit ``--out``
+    that exists, replaced only with ``--overwrite``."""
+    path = Path(out) if out else default
+    resolved = path.resolve()
+    if any(resolved == Path(given).resolve() for given in inputs):
+        raise ValueError(f"--out {path} is an input of this command; choose another output file")
+    if _run_artefact(resolved):
+        raise ValueError(
+            f"--out {path} is part of a run directory (its model, config, checkpoints or logs); "
+            "choose another output file"
+        )
+    if path.is_dir():
+        raise ValueError(f"--out {path} is a directory; give a file name")
+    if out and path.exists() and not overwrite:
+        raise ValueError(f"--out {path} exists; pass --overwrite to replace it")
+    folder = next(p for p in (resolved.parent, *resolved.parent.parents) if p.exists())
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write --out {path}: {folder} is not writable ({err.strerror})") from None
+    return path
+
+
+def _run_artefact(path: Path) -> bool:
+    """Whether ``path`` is (or lies inside) an artefact of a run directory."""
+    for parent, child in zip(path.parents, (path, *path.parents)):
+        is_run = (parent / "checkpoints").is_dir() or (parent / "model.pt").is_file()
+        if is_run and child.name in (*RUN_ARTEFACTS, LOCK_FILE, "loss.png", "samples.png"):
+            return True
+    return False
+
+
 def _sample(args: argparse.Namespace) -> None:
+    out = output_path(args.out, Path(args.out), [args.checkpoint], args.overwrite)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
@@ -179,17 +218,16 @@ def _sample(args: argparse.Namespace) -> None:
     }
     if not molecules:
         graphs = model.decode(tensors)
-        write_graphs_json(graphs, args.out, **provenance)
-        print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {args.out}")
+        write_graphs_json(graphs, out, **provenance)
+        print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {out}")
         return
     assert isinstance(model, MoleculeEBM)
     smiles = model.decode(tensors)
     corrected = model.decode(tensors, correct=True)
-    atomic_write(args.out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))
+    atomic_write(out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))
     valid = sum(s is not None for s in smiles)
     print(
-        f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) "
-        f"-> {args.out}"
+        f"sampled {len(smiles)} molecules in {provenance['seconds']:.1f} s ({valid} valid without correction) -> {out}"
     )
 
 
@@ -197,11 +235,22 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
     from edgraph.datasets import load_molecules
     from edgraph.metrics import molecule_metrics
 
+    out = output_path(args.out, Path(args.samples).with_suffix(".metrics.json"), [args.samples], args.overwrite)
+    size = Path(args.samples).stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"{args.samples} is {size:,} bytes, more than the {MAX_JSON_BYTES:,} bytes read at once")
     try:
         samples = json.loads(Path(args.samples).read_text())
         generated, corrected = samples["smiles"], samples.get("smiles_corrected")
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"{args.samples} is not a molecule samples file with a 'smiles' list: {err}") from None
+    for name, value in (("smiles", generated), ("smiles_corrected", corrected)):
+        if value is not None and (
+            not isinstance(value, list) or not all(s is None or isinstance(s, str) for s in value)
+        ):
+            raise ValueError(
+                f"{args.samples}: '{name}' must be a list of SMILES strings (or null), got {type(value).__name__}"
+            )
     try:
         import fcd  # noqa: F401  (optional: FCD is reported when it is installed)
 
@@ -224,7 +273,6 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
         "split": _molecule_split(args.dataset, args.split),
         "metrics": scores,
     }
-    out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
     atomic_write(out, json.dumps(report, indent=2))
     print(f"-> {out}")
 
@@ -235,9 +283,11 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.dataset in MOLECULE_DATASETS:
         return _evaluate_molecules(args)
 
-    generated = read_graphs_json(args.samples)
+    out = output_path(args.out, Path(args.samples).with_suffix(".metrics.json"), [args.samples], args.overwrite)
+    limit = args.max_nodes if args.max_nodes is not None else dataset_info(args.dataset).max_nodes
+    generated = read_graphs_json(args.samples, max_nodes=limit)
     reference = load_graphs(args.dataset, args.split, args.root)
-    stats = tuple(args.stats.split(","))
+    stats = tuple(s for s in args.stats.split(",") if s)
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
     training = load_graphs(args.dataset, "train", args.root)
     diversity = {"uniqueness": graph_uniqueness(generated), "novelty": graph_novelty(generated, training)}
@@ -270,7 +320,6 @@ def _evaluate(args: argparse.Namespace) -> None:
         "floor": floor,
         **diversity,
     }
-    out = Path(args.out) if args.out else Path(args.samples).with_suffix(".metrics.json")
     atomic_write(out, json.dumps(report, indent=2))
     print(f"-> {out}")
 
@@ -294,11 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
     train.add_argument("--max-minutes", dest="max_minutes", type=float)
-    train.add_argument("--max-steps", dest="max_steps", type=int)
+    train.add_argument("--max-steps", dest="max_steps", type=_positive_int)
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
     train.add_argument("--devices", type=int, help="processes/GPUs for DDP (default 1)")
     train.add_argument("--strategy", help="Lightning strategy, e.g. ddp (default auto)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=_bounded_int(0, 2**32, "a seed in [0, 2**32)"))
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--lr", type=float)
     train.add_argument(
@@ -339,11 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="generate graphs from a trained model")
     sample.add_argument("--checkpoint", required=True, help="run directory, model.pt or .ckpt")
-    sample.add_argument("--num", type=int, default=1024)
+    sample.add_argument("--num", type=_positive_int, default=1024, help="number of samples (default 1024)")
     sample.add_argument("--out", required=True, help="output JSON (interchange format)")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_seed, default=0)
+    sample.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     sample.add_argument("--sampler", choices=DISCRETE_SAMPLERS)
-    sample.add_argument("--steps", type=int)
+    sample.add_argument("--steps", type=_non_negative_int)
     sample.add_argument("--step-size", dest="step_size", type=float)
     sample.add_argument(
         "--init",
@@ -375,6 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="molecules: skip FCD (computed by default when the fcd package is installed)",
     )
     evaluate.add_argument("--out", help="metrics JSON (default: next to the samples)")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    evaluate.add_argument(
+        "--max-nodes",
+        dest="max_nodes",
+        type=_positive_int,
+        help="largest generated graph read (default: the dataset's largest, padded size)",
+    )
     evaluate.add_argument("--root", help=root_help)
     evaluate.set_defaults(run=_evaluate)
 
@@ -386,12 +443,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bounded_int(lower: int, upper: int | None, what: str) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < lower or (upper is not None and value >= upper):
+            raise argparse.ArgumentTypeError(f"{value} is not {what}")
+        return value
+
+    return parse
+
+
+_positive_int = _bounded_int(1, None, "a positive integer")
+_non_negative_int = _bounded_int(0, None, "a non-negative integer")
+_seed = _bounded_int(0, 2**63, "a seed in [0, 2**63)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edgraph`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as err:
+    except BrokenPipeError:  # e.g. `edgraph datasets | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as err:  # a full disk, a read-only folder, a missing file: one line naming the path
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"edgraph: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except (ValueError, RuntimeError, FloatingPointError) as err:
         print(f"edgraph: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -30,6 +30,10 @@ from edgraph.io import atomic_write
 
 #: A graph as users hand it in, a networkx graph or a PyG ``Data`` (undirected, both edge directions).
 GraphLike: TypeAlias = nx.Graph | Data
+#: Largest graph :func:`read_graphs_json` builds unless told otherwise (its statistics need N² memory).
+MAX_NODES = 10_000
+#: Largest JSON file :func:`read_graphs_json` reads unless told otherwise.
+MAX_JSON_BYTES = 1 << 30
 
 
 def num_pairs(max_nodes: int) -> int:
@@ -295,12 +299,16 @@ def edges_to_graphs(x: Tensor, mask: Tensor, max_nodes: int) -> list[nx.Graph]:
     return dense_to_graphs(edges_to_adj(x * mask, max_nodes), node_mask_from_pairs(mask, max_nodes))
 
 
-def _graph_from_record(record: object, index: int) -> nx.Graph:
+def _graph_from_record(record: object, index: int, max_nodes: int) -> nx.Graph:
     if not isinstance(record, dict) or "num_nodes" not in record or "edges" not in record:
         raise ValueError(f"graph {index}: expected an object with 'num_nodes' and 'edges'")
     n = record["num_nodes"]
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"graph {index}: num_nodes must be a non-negative integer, got {n!r}")
+    if n > max_nodes:
+        raise ValueError(f"graph {index}: num_nodes {n} is more than the limit of {max_nodes} nodes")
+    if not isinstance(record["edges"], list):
+        raise ValueError(f"graph {index}: edges must be a list of node pairs")
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     for edge in record["edges"]:
@@ -321,22 +329,28 @@ def _graph_from_record(record: object, index: int) -> nx.Graph:
     return graph
 
 
-def read_graphs_json(path: str | os.PathLike) -> list[nx.Graph]:
+def read_graphs_json(
+    path: str | os.PathLike, max_nodes: int = MAX_NODES, max_bytes: int = MAX_JSON_BYTES
+) -> list[nx.Graph]:
     """Read graphs in the JSON interchange format ``{"graphs": [{"num_nodes", "edges"}]}``.
 
-    Raises ``ValueError`` naming the file, graph and edge that is malformed.
+    Raises ``ValueError`` naming the file, graph and edge that is malformed, and refuses, before
+    building anything, a file over ``max_bytes`` or a graph of more than ``max_nodes`` nodes.
     """
+    size = Path(path).stat().st_size
+    if size > max_bytes:
+        raise ValueError(f"{path} is {size:,} bytes, more than the {max_bytes:,} bytes read at once; split it")
     try:
         payload = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from None
     try:
-        return graphs_from_json(payload)
+        return graphs_from_json(payload, max_nodes)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
 
 
-def graphs_from_json(payload: object) -> list[nx.Graph]:
+def graphs_from_json(payload: object, max_nodes: int = MAX_NODES) -> list[nx.Graph]:
     """Graphs from an interchange-format record ``{"graphs": [{"num_nodes", "edges"}]}``, the
     inverse of :func:`graphs_to_json`; ``ValueError`` names the malformed graph and edge.
 
@@ -345,7 +359,7 @@ def graphs_from_json(payload: object) -> list[nx.Graph]:
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("graphs"), list):
         raise ValueError("expected an object with a 'graphs' list")
-    return [_graph_from_record(r, i) for i, r in enumerate(payload["graphs"])]
+    return [_graph_from_record(r, i, max_nodes) for i, r in enumerate(payload["graphs"])]
 
 
 def graphs_to_json(graphs: Sequence[GraphLike]) -> dict:

@@ -232,12 +232,16 @@ class PersistentChains:
     Likelihood Gradient", ICML 2008). Each drawn chain is restarted from ``reinit`` with
     probability ``reinit_prob`` (the replay buffer of Du & Mordatch, "Implicit Generation and
     Generalization in Energy-Based Models", NeurIPS 2019, used 0.05). Entries frozen by ``mask``
-    keep their buffered value on restart, so padding stays padding.
+    keep their buffered value on restart, so padding stays padding, unless ``reinit`` also returns
+    new masks.
 
     Args:
         states: initial chains ``[N, ...]``.
         mask: free entries per slot, ``[N, D]`` (site shape; fixed per slot), or ``None``.
-        reinit: ``reinit(n, generator) -> [n, ...]`` fresh states; needed when ``reinit_prob > 0``.
+        reinit: ``reinit(n, generator)`` returns ``n`` fresh states ``[n, ...]`` (frozen entries then
+            keep the slot's value), or fresh states with their masks ``([n, ...], [n, D])``, which
+            replace the slots' masks (a restarted graph chain may have another node count);
+            needed when ``reinit_prob > 0``.
         reinit_prob: probability in [0, 1] of restarting a drawn chain.
 
     Example:
@@ -252,7 +256,7 @@ class PersistentChains:
         self,
         states: Tensor,
         mask: Tensor | None = None,
-        reinit: Callable[[int, torch.Generator | None], Tensor] | None = None,
+        reinit: Callable[[int, torch.Generator | None], Tensor | tuple[Tensor, Tensor]] | None = None,
         reinit_prob: float = 0.0,
     ) -> None:
         if states.dim() < 1 or states.shape[0] == 0:
@@ -292,12 +296,20 @@ class PersistentChains:
             restart = torch.rand(batch_size, generator=generator, device=device) < self.reinit_prob
             if restart.any():
                 assert self.reinit is not None  # checked in __init__ when reinit_prob > 0
-                fresh = self.reinit(int(restart.sum()), generator).to(states)
-                if mask is not None:
-                    free = mask[restart] != 0
-                    free = free.reshape(*free.shape, *([1] * (fresh.dim() - free.dim())))
-                    fresh = torch.where(free, fresh, states[restart])
-                states[restart] = fresh
+                fresh = self.reinit(int(restart.sum()), generator)
+                if isinstance(fresh, tuple):  # a fresh chain with its own mask, e.g. a graph of another size
+                    fresh, fresh_mask = fresh
+                    if self.mask is None:
+                        raise ValueError("reinit returned a mask, but the chains have none")
+                    self.mask[indices[restart]] = fresh_mask.to(self.mask)
+                    mask = self.mask[indices]
+                else:
+                    fresh = fresh.to(states)
+                    if mask is not None:
+                        free = mask[restart] != 0
+                        free = free.reshape(*free.shape, *([1] * (fresh.dim() - free.dim())))
+                        fresh = torch.where(free, fresh, states[restart])
+                states[restart] = fresh.to(states)
         return ChainBatch(indices, states, mask)
 
     def update(self, indices: Tensor, states: Tensor) -> None:

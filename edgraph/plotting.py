@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
+
+from edgraph.io import atomic_write  # noqa: E402
 
 
 def plot_graph_grid(rows: dict[str, Sequence[nx.Graph]], path: str | os.PathLike, per_row: int = 8) -> None:
@@ -42,9 +44,7 @@ def plot_graph_grid(rows: dict[str, Sequence[nx.Graph]], path: str | os.PathLike
         axes[r][0].text(
             -0.15, 0.5, label, transform=axes[r][0].transAxes, rotation=90, ha="right", va="center", fontsize=9
         )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_loss(metrics_csvs: Sequence[str | os.PathLike], path: str | os.PathLike, smooth: int = 20) -> None:
@@ -69,6 +69,13 @@ def plot_loss(metrics_csvs: Sequence[str | os.PathLike], path: str | os.PathLike
     ax.set_ylabel("ED loss")
     if losses and all(math.isfinite(v) for v in losses):
         ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: str | os.PathLike) -> None:
+    """Write a figure as PNG, atomically, and close it."""
     fig.tight_layout()
-    fig.savefig(Path(path), dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
+    atomic_write(path, buffer.getvalue())

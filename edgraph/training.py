@@ -40,6 +40,22 @@ Loss = Callable[..., Tensor]
 LR_SCHEDULES = ("cosine", "constant")
 OBJECTIVES = ("ed", "pcd")
 DEVICES = ("auto", "cpu", "cuda")
+#: Options a resumed run may change: its budget and how it runs. The others fix the optimisation.
+RESUMABLE_OPTIONS = frozenset(
+    {
+        "max_steps",
+        "max_minutes",
+        "device",
+        "devices",
+        "strategy",
+        "checkpoint_every",
+        "log_every",
+        "val_every",
+        "val_graphs",
+        "progress",
+        "progress_every",
+    }
+)
 
 
 @dataclass
@@ -158,13 +174,19 @@ class EnergyModule(pl.LightningModule):
         self.ema = frozen_copy(energy)
         self.loss = loss
         self.config = config
+        self.checkpoint: Path | None = None  # where checkpoints are saved, for messages
 
     def training_step(self, batch: tuple[Tensor, ...], batch_index: int) -> Tensor:
         loss = self.loss(self.energy, *batch)
         if not torch.isfinite(loss):
+            kept = (
+                f"{self.checkpoint} keeps the run as of its last save"
+                if self.checkpoint is not None and self.checkpoint.is_file()
+                else "no checkpoint had been saved yet"
+            )
             raise FloatingPointError(
-                f"the training loss became {loss.item()} at step {self.global_step}; the checkpoint of the "
-                f"last save stays (every {self.config.checkpoint_every} steps); lower the learning rate or eps"
+                f"the training loss became {loss.item()} at step {self.global_step}; {kept}; "
+                "lower the learning rate or eps"
             )
         self.log("loss", loss, prog_bar=True, on_step=True, on_epoch=False, batch_size=len(batch[0]))
         return loss
@@ -197,6 +219,12 @@ def metrics_files(run_dir: str | os.PathLike) -> list[Path]:
     """The CSV logs of a run directory in order: one per training session (resumes add one)."""
     files = Path(run_dir).glob("logs/version_*/metrics.csv")
     return sorted(files, key=lambda p: int(p.parent.name.split("_")[1]))
+
+
+def worker_process() -> bool:
+    """Whether this process is a non-zero rank that Lightning's DDP launcher started (it re-runs
+    the command with ``LOCAL_RANK`` set); such a process trains but leaves the run's files to rank 0."""
+    return int(os.environ.get("LOCAL_RANK", "0")) != 0
 
 
 def make_loader(*tensors: Tensor, batch_size: int, seed: int) -> DataLoader:
@@ -255,6 +283,7 @@ def train_energy(
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
     pl.seed_everything(config.seed, verbose=False)
     module = EnergyModule(energy, loss, config, metadata)
+    module.checkpoint = checkpoint
     trainer = build_trainer(config, run_dir, callbacks(module) if callbacks is not None else [])
     if trainer.world_size > 1 and trainer.is_global_zero:
         print(f"training on {trainer.world_size} processes ({config.strategy})", file=sys.stderr, flush=True)

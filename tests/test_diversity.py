@@ -22,10 +22,22 @@ def all_labelled_graphs(n: int) -> list[nx.Graph]:
 def test_labelled_four_node_graphs_fall_into_eleven_classes():
     graphs = all_labelled_graphs(4)
     assert len(graphs) == 64
-    assert graph_uniqueness(graphs) == pytest.approx(11 / 64)  # the 11 unlabelled graphs on 4 nodes
+    assert graph_uniqueness(graphs, clean=False) == pytest.approx(11 / 64)  # the 11 unlabelled graphs on 4 nodes
     connected = [g for g in graphs if nx.is_connected(g)]
-    assert graph_novelty(graphs, connected) == pytest.approx(sum(not nx.is_connected(g) for g in graphs) / 64)
-    assert graph_novelty(graphs, graphs[::-1]) == 0.0
+    novel = sum(not nx.is_connected(g) for g in graphs) / 64
+    assert graph_novelty(graphs, connected, clean=False) == pytest.approx(novel)
+    assert graph_novelty(graphs, graphs[::-1], clean=False) == 0.0
+
+
+def test_generated_graphs_are_cleaned_as_for_the_mmd():
+    path = nx.path_graph(3)
+    padded = nx.path_graph(3)
+    padded.add_nodes_from([3, 4])  # the same graph with two isolated nodes
+    assert graph_novelty([padded], [path]) == 0.0 and graph_novelty([padded], [path], clean=False) == 1.0
+    assert graph_uniqueness([path, padded]) == 0.5 and graph_uniqueness([path, padded], clean=False) == 1.0
+    # cleaning maps the 11 unlabelled 4-node graphs to 11 distinct graphs (the empty one to a single node)
+    cleaned_classes = {"K1", "K2", "P3", "K3", "2K2", "P4", "star", "C4", "paw", "diamond", "K4"}
+    assert graph_uniqueness(all_labelled_graphs(4)) == pytest.approx(len(cleaned_classes) / 64)
 
 
 def test_graphs_sharing_invariants_are_told_apart():

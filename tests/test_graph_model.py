@@ -151,9 +151,12 @@ def test_non_finite_loss_stops_and_keeps_the_last_checkpoint(graphs, tmp_path):
     saved = checkpoint.read_bytes()
     with torch.no_grad():
         next(model.energy.readout.parameters()).fill_(float("nan"))
-    with pytest.raises(FloatingPointError, match="at step 0"):
+    with pytest.raises(ValueError, match="already holds a run"):
         model.fit(graphs, run_dir=tmp_path, max_steps=4, **FAST)
     assert checkpoint.read_bytes() == saved
+    with pytest.raises(FloatingPointError, match="at step 0; no checkpoint had been saved yet"):
+        model.fit(graphs, run_dir=tmp_path / "other", max_steps=4, **FAST)
+    assert not (tmp_path / "other" / "checkpoints" / "last.ckpt").exists()
 
 
 def test_damaged_or_foreign_checkpoints_are_refused(fitted, tmp_path):

@@ -457,3 +457,16 @@ def test_contrastive_divergence_energy_penalty_adds_the_squared_energies():
     penalised = contrastive_divergence(energy, data, model, energy_penalty=0.5)
     assert plain.item() == pytest.approx(3.0 - 6.0)
     assert penalised.item() == pytest.approx(3.0 - 6.0 + 0.5 * (9.0 + 36.0))
+
+
+def test_a_chain_restarted_with_a_mask_takes_the_mask_of_its_new_state():
+    mask = torch.tensor([[True, False, False]] * 4)  # every slot a 2-node graph
+    new_mask = torch.ones(4, 3, dtype=torch.bool)  # restarts are 3-node graphs
+    chains = PersistentChains(
+        torch.zeros(4, 3), mask, reinit=lambda k, g: (torch.ones(k, 3), new_mask[:k]), reinit_prob=1.0
+    )
+    batch = chains.sample(2, torch.Generator().manual_seed(0))
+    assert torch.equal(batch.states, torch.ones(2, 3)) and torch.equal(batch.mask, new_mask[:2])
+    assert torch.equal(chains.mask[batch.indices], new_mask[:2])  # the slots keep their new masks
+    untouched = [i for i in range(4) if i not in batch.indices.tolist()]
+    assert torch.equal(chains.mask[untouched], mask[untouched])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from edgraph.io import atomic_write
+
 REPO_DATA = Path(__file__).resolve().parents[2] / "datasets"
 
 
@@ -30,6 +32,35 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 def cache_dir() -> Path:
     """The writable folder for processed caches: ``$EDGRAPH_CACHE``, else ``~/.cache/edgraph``."""
     return Path(os.environ.get("EDGRAPH_CACHE", Path.home() / ".cache" / "edgraph"))
+
+
+def read_cache(path: Path) -> bytes | None:
+    """The bytes of a processed cache file, or ``None`` when it is missing, damaged or edited: its
+    sha256 must match the one recorded beside it (``NAME.sha256``) when it was written.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "graphs.json"
+    >>> write_cache(path, b"[1, 2]"); read_cache(path)
+    b'[1, 2]'
+    >>> _ = path.write_bytes(b"[1, 3]"); read_cache(path) is None
+    True
+    """
+    try:
+        data = path.read_bytes()
+        recorded = path.with_name(path.name + ".sha256").read_text().strip()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == recorded else None
+
+
+def write_cache(path: Path, data: bytes) -> None:
+    """Write a processed cache file and its sha256, atomically; a read-only cache folder is skipped
+    (caching only saves time)."""
+    try:
+        atomic_write(path, data)
+        atomic_write(path.with_name(path.name + ".sha256"), hashlib.sha256(data).hexdigest())
+    except OSError:
+        pass
 
 
 def sha256_file(path: str | os.PathLike) -> str:

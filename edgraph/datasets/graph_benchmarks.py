@@ -16,10 +16,11 @@ import networkx as nx
 import numpy as np
 from torch_geometric.data import InMemoryDataset
 
-from edgraph.datasets.download import cache_dir, fetch, load_container_pickle
-from edgraph.graphs import graphs_to_json, read_graphs_json, to_pyg
-from edgraph.io import atomic_write
+from edgraph.datasets.download import cache_dir, fetch, load_container_pickle, read_cache, write_cache
+from edgraph.graphs import graphs_from_json, graphs_to_json, read_graphs_json, to_pyg
 
+#: Version of the dataset builders; part of every processed cache's name, so a change rebuilds.
+BUILDER_VERSION = 2
 CITESEER_FILE = "ind.citeseer.graph"
 CITESEER_SHA256 = "d79a4ef9d3e7169aee8946145f6b7306e35bc79bffad26346cfb94e10e9912a7"
 # The Planetoid raw-data location that torch_geometric.datasets.Planetoid downloads from.
@@ -44,14 +45,16 @@ def ego_small(root: str | os.PathLike | None = None) -> list[nx.Graph]:
 
     Largest connected component of CiteSeer, nodes relabelled to integers in order; for each
     node in order its radius-1 ego graph without self-loops, kept if it has 4..18 nodes; the
-    first 200. The processed graphs are cached as JSON keyed by the raw file's checksum.
+    first 200. The processed graphs are cached as JSON keyed by the raw file's checksum and the
+    builder's version, and verified by their own checksum when read.
     """
-    cache = cache_dir() / "processed" / f"ego_small-{CITESEER_SHA256[:12]}.json"
-    if cache.is_file():
+    cache = cache_dir() / "processed" / f"ego_small-{CITESEER_SHA256[:12]}-v{BUILDER_VERSION}.json"
+    cached = read_cache(cache)
+    if cached is not None:
         try:
-            return read_graphs_json(cache)
+            return graphs_from_json(json.loads(cached))
         except ValueError:
-            pass  # a damaged cache is rebuilt below
+            pass  # a cache this version cannot read is rebuilt below
     adjacency = load_container_pickle(fetch(CITESEER_FILE, CITESEER_URL, CITESEER_SHA256, root))
     citeseer = nx.from_dict_of_lists(adjacency)
     largest = citeseer.subgraph(max(nx.connected_components(citeseer), key=len))
@@ -64,10 +67,7 @@ def ego_small(root: str | os.PathLike | None = None) -> list[nx.Graph]:
             graphs.append(nx.convert_node_labels_to_integers(ego))
         if len(graphs) == 200:
             break
-    try:
-        atomic_write(cache, json.dumps(graphs_to_json(graphs)))
-    except OSError:
-        pass  # caching is an optimisation; a read-only home must not stop loading
+    write_cache(cache, json.dumps(graphs_to_json(graphs)).encode())
     return graphs
 
 

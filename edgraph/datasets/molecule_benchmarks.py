@@ -29,8 +29,8 @@ from rdkit import Chem, RDConfig
 from torch import Tensor
 
 from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, canonical_smiles, mol_from_smiles, mols_to_dense
-from edgraph.datasets.download import cache_dir, data_root, fetch, sha256_file
-from edgraph.datasets.graph_benchmarks import MOLECULE_DATASETS
+from edgraph.datasets.download import cache_dir, data_root, fetch, read_cache, sha256_file, write_cache
+from edgraph.datasets.graph_benchmarks import BUILDER_VERSION, MOLECULE_DATASETS
 from edgraph.io import atomic_write
 
 QM9_SMILES_FILE = "qm9_smiles.csv"  # one column "smiles": the SMILES1 column of GDSS's qm9.csv
@@ -188,27 +188,27 @@ def load_molecule_tensors(
     """Typed dense graphs ``(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N])`` of a split.
 
     See :mod:`edgraph.chem` for the representation and the atom vocabularies. The tensors
-    are cached (compact integer npz) in the cache folder, keyed by the split, vocabulary and
-    the raw file's checksum; the first QM9 train load parses 120k SMILES (about a minute).
+    are cached (compact integer npz) in the cache folder, keyed by the split, vocabulary, the
+    raw file's checksum and the builder's version, and verified by their own checksum when read.
+    The first QM9 train load parses 120k SMILES.
     """
     _check(name, split)  # before any file is touched
     source = QM9_SMILES_SHA256 if name == "qm9" else sha256_file(NCI_FILE)
-    key = hashlib.sha256(repr((name, split, tuple(atom_types), max_atoms, source)).encode()).hexdigest()[:16]
+    recipe = (name, split, tuple(atom_types), max_atoms, source, BUILDER_VERSION)
+    key = hashlib.sha256(repr(recipe).encode()).hexdigest()[:16]
     cache = cache_dir() / "processed" / f"{name}-{split}-{key}.npz"
-    if cache.is_file():
+    cached = read_cache(cache)
+    if cached is not None:
         try:
-            with np.load(cache, allow_pickle=False) as stored:
+            with np.load(io.BytesIO(cached), allow_pickle=False) as stored:
                 return _from_indices(stored["atoms"], stored["bonds"], len(atom_types))
         except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is rebuilt below
+            pass  # a cache this version cannot read is rebuilt below
     atoms, bonds, node_mask = mols_to_dense(_load_mols(name, split, root), atom_types, max_atoms)
     atom_index = torch.where(node_mask, atoms.argmax(-1), -1).to(torch.int8).numpy()
     buffer = io.BytesIO()
     np.savez_compressed(buffer, atoms=atom_index, bonds=bonds.argmax(-1).to(torch.int8).numpy())
-    try:
-        atomic_write(cache, buffer.getvalue())
-    except OSError:
-        pass  # caching is an optimisation; a read-only cache must not stop loading
+    write_cache(cache, buffer.getvalue())
     return atoms, bonds, node_mask
 
 

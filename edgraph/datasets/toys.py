@@ -11,6 +11,7 @@ a periodic ``dim x dim`` lattice with couplings ``J = sigma * A`` sampled by lon
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from edgraph.datasets.download import cache_dir
+from edgraph.datasets.download import cache_dir, read_cache, write_cache
 
 __all__ = [
     "TOY_DENSITIES",
@@ -302,15 +303,15 @@ def ising_lattice_samples(
         raise ValueError(f"sweeps must be positive, got {sweeps}")
     directory = Path(root) if root is not None else cache_dir() / "ising"
     path = directory / f"ising_d{dim}_s{float(sigma):g}_n{num_samples}_seed{seed}_sw{sweeps}.npz"
-    if path.exists():
-        with np.load(path) as cached:
-            return torch.from_numpy(cached["x"].astype(np.float32))
+    cached = read_cache(path)
+    if cached is not None:
+        with np.load(io.BytesIO(cached), allow_pickle=False) as stored:
+            return torch.from_numpy(stored["x"].astype(np.float32))
     generator = torch.Generator().manual_seed(seed)
     start = torch.randint(0, 2, (num_samples, dim, dim), generator=generator).float() * 2 - 1
     spins = lattice_gibbs_sweeps(start, float(sigma), sweeps, generator)
     x = ((spins + 1) / 2).reshape(num_samples, dim * dim)
-    directory.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(partial, x=x.numpy().astype(np.uint8), dim=dim, sigma=sigma, seed=seed, sweeps=sweeps)
-    os.replace(partial, path)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=x.numpy().astype(np.uint8), dim=dim, sigma=sigma, seed=seed, sweeps=sweeps)
+    write_cache(path, buffer.getvalue())
     return x

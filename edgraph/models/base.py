@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import numbers
 import tempfile
 from abc import ABC, abstractmethod
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from edgraph.io import atomic_write
+from edgraph.io import atomic_write, run_lock
 from edgraph.options import check_fields
 from edgraph.samplers import DISCRETE_SAMPLERS, Sampler, make_sampler
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 #: Version of the checkpoint format this edgraph writes and reads; other versions are refused.
 FORMAT_VERSION = 2
+#: What a run directory holds once a run has started; a fresh fit refuses a folder with any of them.
+RUN_ARTEFACTS = ("model.pt", "config.json", "checkpoints", "logs")
 #: Where sampling chains start, ``"noise"`` (from the training statistics) or ``"data"`` (at training examples).
 INITS = ("noise", "data")
 
@@ -130,14 +133,17 @@ class EnergyModel(ABC):
         run_dir: str | Path | None,
         resume: bool,
         train_options: dict[str, Any],
+        run_info: dict[str, Any] | None = None,
         callbacks: Callable[[EnergyModule], list[pl.Callback]] | None = None,
     ) -> None:
         """Encode ``data`` and train the energy on it in ``run_dir`` (see :meth:`GraphEBM.fit`).
 
-        Everything is checked before anything is written or changed: the options, the data and,
-        on ``resume``, that the run holds this model, this data and budget left to train.
+        Everything is checked before anything is written or changed: the options, the data, and
+        the run directory (:meth:`_check_run`). The run directory is locked while training, so
+        one process at a time writes to it; ``config.json`` (the model's and the training's
+        options, with ``run_info``) is written once the checks have passed.
         """
-        from edgraph.training import TrainConfig, check_budget_left, spent_budget
+        from edgraph.training import TrainConfig, worker_process
 
         config = TrainConfig.from_dict(train_options)
         record = self.encode(data)
@@ -145,11 +151,51 @@ class EnergyModel(ABC):
             with tempfile.TemporaryDirectory(prefix="edgraph-run-") as scratch:
                 self._train(Path(scratch), record, config, False, callbacks)
             return
-        if resume:
-            saved = _read_checkpoint(Path(run_dir) / "checkpoints" / "last.ckpt", self.format)
-            self._check_same_run(saved["edgraph"], record)
-            check_budget_left(config, *spent_budget(saved))
-        self._train(Path(run_dir), record, config, resume, callbacks)
+        run_dir = Path(run_dir)
+        if worker_process():  # a DDP worker that Lightning started: rank 0 checked, locked and wrote
+            self._train(run_dir, record, config, resume, callbacks)
+            return
+        self._check_run(run_dir, record, config, resume)
+        with run_lock(run_dir):
+            self._check_run(run_dir, record, config, resume)  # again: another process may have written meanwhile
+            run_config = {**_plain(dataclasses.asdict(self.config)), **train_options, **(run_info or {})}
+            atomic_write(run_dir / "config.json", json.dumps(run_config, indent=2))
+            self._train(run_dir, record, config, resume, callbacks)
+
+    def _check_run(self, run_dir: Path, record: dict[str, Tensor], config: TrainConfig, resume: bool) -> None:
+        """Refuse a fresh fit into a folder that holds a run, and a resume of a run that is not this
+        model on this data with these optimisation options, or whose budget is spent."""
+        from edgraph.training import RESUMABLE_OPTIONS, check_budget_left, spent_budget
+
+        if not resume:
+            found = sorted(name for name in RUN_ARTEFACTS if (run_dir / name).exists())
+            if found:
+                raise ValueError(
+                    f"{run_dir} already holds a run ({', '.join(found)}); pass --resume (resume=True) to continue "
+                    "it or choose another --out (nothing was overwritten)"
+                )
+            return
+        saved = _read_checkpoint(run_dir / "checkpoints" / "last.ckpt", self.format)
+        meta = saved["edgraph"]
+        ours = _plain(dataclasses.asdict(self.config))
+        if meta["config"] != ours:
+            diff = {k: (meta["config"].get(k), v) for k, v in ours.items() if meta["config"].get(k) != v}
+            raise ValueError(f"cannot resume: the run belongs to another model (saved vs requested: {diff})")
+        if not _same_record(meta.get("training_data"), record):
+            raise ValueError("cannot resume: the run was trained on other data than the data given now")
+        saved_train = meta.get("train_config", {})
+        changed = {
+            k: (saved_train[k], v)
+            for k, v in dataclasses.asdict(config).items()
+            if k not in RESUMABLE_OPTIONS and k in saved_train and saved_train[k] != v
+        }
+        if changed:
+            listed = ", ".join(f"{k} {new!r} (the run's: {old!r})" for k, (old, new) in changed.items())
+            raise ValueError(
+                f"cannot resume with other optimisation options: {listed}; they are fixed for a run "
+                "(start a new run to change them)"
+            )
+        check_budget_left(config, *spent_budget(saved))
 
     def _train(
         self,
@@ -173,7 +219,7 @@ class EnergyModel(ABC):
             self._training_tensors(),
             config,
             run_dir,
-            self.metadata(),
+            {**self.metadata(), "train_config": dataclasses.asdict(config)},
             resume,
             callbacks,
         )
@@ -182,14 +228,6 @@ class EnergyModel(ABC):
         self.sampling_energy = module.ema.cpu()
         if module.trainer.is_global_zero:
             self.save(run_dir / "model.pt")
-
-    def _check_same_run(self, saved: dict[str, Any], record: dict[str, Tensor]) -> None:
-        ours = _plain(dataclasses.asdict(self.config))
-        if saved["config"] != ours:
-            diff = {k: (saved["config"].get(k), v) for k, v in ours.items() if saved["config"].get(k) != v}
-            raise ValueError(f"cannot resume: the run belongs to another model (saved vs requested: {diff})")
-        if not _same_record(saved.get("training_data"), record):
-            raise ValueError("cannot resume: the run was trained on other data than the data given now")
 
     def sample(
         self,

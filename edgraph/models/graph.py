@@ -200,16 +200,20 @@ class GraphEBM(EnergyModel):
         resume: bool = False,
         *,
         reference: Sequence[GraphLike] | None = None,
+        run_info: dict[str, Any] | None = None,
         **train_options: Any,
     ) -> GraphEBM:
         """Train the energy with ED on ``graphs``; ``train_options`` are fields of
         :class:`~edgraph.training.TrainConfig` (``max_steps``, ``max_minutes``, ``lr``, ...).
 
-        ``run_dir`` receives checkpoints (``checkpoints/last.ckpt``), CSV logs and the final
-        ``model.pt`` (default: a temporary folder, removed afterwards); ``resume=True`` continues
-        from its ``last.ckpt`` at the saved step, with optimiser and EMA state, after checking
-        that the run holds this model and these graphs. ``reference`` graphs (default: the
-        training graphs) are what the periodic validation MMD (``val_every > 0``) compares with.
+        ``run_dir`` receives ``config.json``, checkpoints (``checkpoints/last.ckpt``), CSV logs and
+        the final ``model.pt`` (default: a temporary folder, removed afterwards); a folder that
+        already holds a run is refused, and one process at a time may write to it. ``resume=True``
+        continues from its ``last.ckpt`` at the saved step, with optimiser and EMA state, after
+        checking that the run holds this model, these graphs, the same optimisation options and
+        budget left (``max_steps`` / ``max_minutes`` count the whole run). ``run_info`` adds fields
+        to ``config.json``. ``reference`` graphs (default: the training graphs) are what the
+        periodic validation MMD (``val_every > 0``) compares with.
         """
         graphs = list(graphs)
 
@@ -228,7 +232,7 @@ class GraphEBM(EnergyModel):
 
             return [PeriodicValidation(config.val_every, evaluate)]
 
-        self._fit(graphs, run_dir, resume, train_options, callbacks)
+        self._fit(graphs, run_dir, resume, train_options, run_info, callbacks)
         return self
 
     def training_loss(self, config: TrainConfig) -> Loss:
@@ -245,10 +249,15 @@ class GraphEBM(EnergyModel):
         generator = torch.Generator().manual_seed(config.seed)
         cpu = torch.device("cpu")
         x0, mask = self.noise_states(config.cd_chains, generator, cpu)
+
+        def restart(num: int, gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
+            x, mask = self.noise_states(num, gen or torch.default_generator, cpu)
+            return x, mask
+
         chains = PersistentChains(
             x0,
             mask,
-            reinit=lambda k, gen: self.noise_states(k, gen or torch.default_generator, cpu)[0],
+            reinit=restart,
             reinit_prob=config.cd_reinit,
         )
         return PersistentCD(

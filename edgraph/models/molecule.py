@@ -297,16 +297,18 @@ class MoleculeEBM(EnergyModel):
         molecules: Sequence[MolLike] | DenseMolecules,
         run_dir: str | Path | None = None,
         resume: bool = False,
+        *,
+        run_info: dict[str, Any] | None = None,
         **train_options: Any,
     ) -> MoleculeEBM:
         """Train the energy with ED on ``molecules`` (see :meth:`encode`); options are fields of
         :class:`~edgraph.training.TrainConfig` (``objective`` must be ``"ed"``), and ``run_dir``
-        and ``resume`` work as for :meth:`edgraph.GraphEBM.fit`."""
+        ``resume`` and ``run_info`` work as for :meth:`edgraph.GraphEBM.fit`."""
         if train_options.get("objective", "ed") != "ed":
             raise ValueError(
                 f"MoleculeEBM trains with ED only; objective {train_options['objective']!r} is not supported"
             )
-        self._fit(molecules, run_dir, resume, train_options)
+        self._fit(molecules, run_dir, resume, train_options, run_info)
         return self
 
     def training_loss(self, config: TrainConfig) -> Loss:
