@@ -33,7 +33,7 @@ GraphLike: TypeAlias = nx.Graph | Data
 #: Largest graph :func:`read_graphs_json` builds unless told otherwise (its statistics need N² memory).
 MAX_NODES = 10_000
 #: Largest JSON file :func:`read_graphs_json` reads unless told otherwise.
-MAX_JSON_BYTES = 1 << 30
+MAX_JSON_BYTES = 64 << 20
 
 
 def num_pairs(max_nodes: int) -> int:
