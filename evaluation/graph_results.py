@@ -315,6 +315,9 @@ def figures(paths: list[str], out_dir: Path) -> None:
                 {"sampled": GraphEBM.load(run_dir).sample(8, seed=0), "test": test[:8]},
                 out_dir / f"{report['dataset']}_samples.png",
             )
+    if not any(ax.lines for ax in axes):  # no run logged validation curves (--val-every)
+        plt.close(fig)
+        return
     for ax, stat in zip(axes, ("degree", "clustering")):
         ax.set_xlabel("training wall time (s)")
         ax.set_ylabel(f"{stat} MMD² (64 samples vs test)")
