@@ -40,7 +40,7 @@ Loss = Callable[..., Tensor]
 LR_SCHEDULES = ("cosine", "constant")
 OBJECTIVES = ("ed", "pcd")
 DEVICES = ("auto", "cpu", "cuda")
-#: Options a resumed run may change: its budget and how it runs. The others fix the optimisation.
+#: Options a resumed run may change (its budget and how it runs); the others fix the optimisation.
 RESUMABLE_OPTIONS = frozenset(
     {
         "max_steps",

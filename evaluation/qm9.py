@@ -4,7 +4,7 @@ Trains on the GDSS train split for a wall-clock budget, samples molecules, and c
 without and with valence correction, uniqueness, novelty, NSPDK MMD and FCD (against the GDSS
 test split). Writes the numbers to a JSON file and the table + a sample grid to a markdown report.
 
-Full setting of the issue (10,000 samples, 60 minutes of training on 2 CPU cores):
+Full setting (10,000 samples, 60 minutes of training on 2 CPU cores):
 
     python evaluation/qm9.py --minutes 60 --num-samples 10000
 
@@ -182,7 +182,7 @@ def report(results: dict) -> str:
     if results["short_run"]:
         lines += [
             "",
-            f"**This row is a short run**, not the issue's setting ({FULL['num_samples']:,} samples, "
+            f"**This row is a short run**, not the full setting ({FULL['num_samples']:,} samples, "
             f"{FULL['minutes']} minutes of training on 2 CPU cores). The full command is:",
             "",
             "    python evaluation/qm9.py --minutes 60 --num-samples 10000",
@@ -197,7 +197,7 @@ def report(results: dict) -> str:
         f"{_percent(m.get('validity_corrected'))} | {_percent(m.get('uniqueness'))} | "
         f"{_percent(m.get('novelty'))} | {_number(m.get('nspdk_mmd'), 5)} | {_number(m.get('fcd'))} |",
         "",
-        "Targets of the issue (10,000 samples): "
+        "Targets (10,000 samples): "
         + ", ".join(
             f"{k} {op} {bound} ({'met' if meets[k] == 'yes' else 'not met' if meets[k] == 'no' else 'not measured'})"
             for k, (op, bound) in results["targets"].items()
