@@ -1,6 +1,7 @@
 import functools
 import hashlib
 import http.server
+import json
 import pickle
 import shutil
 import threading
@@ -62,6 +63,14 @@ def test_cached_ego_small_equals_a_fresh_build(tmp_path, monkeypatch):
     monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path / "fresh"))
     assert [sorted(g.edges) for g in load_graphs("ego_small")] == [sorted(g.edges) for g in first]
     assert list((tmp_path / "fresh" / "processed").glob("ego_small-*.json"))
+
+
+def test_an_edited_cache_is_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path))
+    fresh = [sorted(g.edges) for g in load_graphs("ego_small")]
+    (cache,) = (tmp_path / "processed").glob("ego_small-*.json")
+    cache.write_text(json.dumps({"graphs": [{"num_nodes": 2, "edges": [[0, 1]]}] * 200}))  # other valid JSON
+    assert [sorted(g.edges) for g in load_graphs("ego_small")] == fresh
 
 
 def test_community_small_gdss_file():

@@ -385,3 +385,15 @@ def test_files_are_written_with_the_umask_and_orphans_are_cleaned(tmp_path):
     orphan.write_text("half")
     atomic_write(tmp_path / "a.json", "{}")
     assert not orphan.exists()
+
+
+def test_bounds_on_what_is_read(tmp_path):
+    from edgraph.graphs import read_graphs_json
+    from edgraph.metrics import graph_mmd
+
+    samples = tmp_path / "s.json"
+    samples.write_text(json.dumps({"graphs": [{"num_nodes": 3, "edges": [[0, 1]]}] * 100}))
+    with pytest.raises(ValueError, match="more than the 100 bytes read at once"):
+        read_graphs_json(samples, max_bytes=100)
+    with pytest.raises(ValueError, match="stats must be a list of statistic names"):
+        graph_mmd(GRAPHS, GRAPHS, stats="degree")
