@@ -344,7 +344,16 @@ def _quiet_lightning() -> Iterator[None]:
         logger.setLevel(logging.WARNING)
     try:
         with warnings.catch_warnings():
-            for pattern in (".*does not have many workers.*", ".*litmodels.*", ".*LeafSpec.*", ".*treespec.*"):
+            # A resumed run restarts its shuffling from the run's seed (documented: not bit-identical to an
+            # uninterrupted run); Lightning's warning about loader state says no more than that.
+            noise = (
+                ".*does not have many workers.*",
+                ".*litmodels.*",
+                ".*LeafSpec.*",
+                ".*treespec.*",
+                ".*dataloader is not resumable.*",
+            )
+            for pattern in noise:
                 warnings.filterwarnings("ignore", message=pattern)
             yield
     finally:
