@@ -29,7 +29,7 @@ import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
 from edgraph.graphs import MAX_JSON_BYTES, read_graphs_json, write_graphs_json
-from edgraph.io import LOCK_FILE, atomic_write
+from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
 from edgraph.models.graph import GraphConfig
@@ -47,7 +47,7 @@ def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
     if molecules:
         from edgraph.models.molecule import MoleculeConfig
 
-        model_keys = {f.name for f in fields(MoleculeConfig)} - {"max_atoms", "atom_types"}
+        model_keys = {f.name for f in fields(MoleculeConfig)} - {"max_atoms"}
     else:
         model_keys = {f.name for f in fields(GraphConfig)} - {"max_nodes"}
     return model_keys, {f.name for f in fields(TrainConfig)}
@@ -72,21 +72,21 @@ def read_config(path: str | None) -> dict[str, Any]:
         values = yaml.load(Path(path).read_text(), Loader=_ConfigLoader) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ValueError(f"cannot read config file {path}: {err}") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"config file {path} must hold a mapping of option: value")
-    return values
+    return check_mapping(values, f"config file {path}")
 
 
 def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Model options, training options and the dataset: defaults < the saved run config (on
     ``--resume``) < the config file < command-line flags. Unknown options are refused."""
-    saved = Path(args.out) / "config.json"
-    values: dict[str, Any] = {}
-    if args.resume and saved.is_file():
-        values.update(json.loads(saved.read_text()))
-    values.update(read_config(args.config))
-    flags = {k: v for k, v in vars(args).items() if v is not None and k not in RUN_ARGUMENTS}
-    values.update(flags)
+    saved_file = Path(args.out) / "config.json"
+    saved = read_json_mapping(saved_file) if args.resume and saved_file.is_file() else {}
+    for size in ("max_nodes", "max_atoms"):  # fixed by the dataset, recorded for the reader
+        saved.pop(size, None)
+    given = {
+        **read_config(args.config),
+        **{k: v for k, v in vars(args).items() if v is not None and k not in RUN_ARGUMENTS},
+    }
+    values = {**saved, **given}
     dataset = args.dataset or values.pop("dataset", None)
     values.pop("dataset", None)
     if dataset is None:
@@ -95,15 +95,14 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     if not molecules:
         dataset_info(dataset)
     model_keys, train_keys = option_keys(molecules)
-    size_keys = {"max_atoms", "atom_types"} if molecules else {"max_nodes"}
-    unknown = set(values) - model_keys - train_keys - size_keys
+    unknown = set(values) - model_keys - train_keys
     if unknown:
         kind = "a molecule" if molecules else "a graph"
         raise ValueError(
             f"unknown options {sorted(unknown)}: not options of {kind} model or of training; "
             f"valid: {sorted(model_keys | train_keys)}"
         )
-    if args.max_minutes is not None and args.max_steps is None:
+    if values.get("max_minutes") is not None and "max_steps" not in {**saved, **given}:
         values["max_steps"] = None  # a time budget alone: train until the time is up
     model = {k: v for k, v in values.items() if k in model_keys}
     train = {k: v for k, v in values.items() if k in train_keys}
@@ -119,7 +118,8 @@ def _train(args: argparse.Namespace) -> None:
         from edgraph.models.molecule import MoleculeEBM
 
         model = MoleculeEBM(**model_options)
-        data: Any = load_molecule_tensors(dataset, _molecule_split(dataset, "train"), args.root)
+        split = _molecule_split(dataset, "train")
+        data: Any = load_molecule_tensors(dataset, split, args.root, atom_types=model.config.atom_types)
     else:
         model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
         data = load_graphs(dataset, "train", args.root)
@@ -178,10 +178,15 @@ def output_path(out: str | None, default: Path, inputs: Sequence[str | Path], ov
 
 
 def _run_artefact(path: Path) -> bool:
-    """Whether ``path`` is (or lies inside) an artefact of a run directory."""
+    """Whether ``path`` is (or lies inside) an artefact of a run directory: a folder that holds
+    ``.lock``, or ``config.json`` beside ``checkpoints/`` or ``logs/``."""
+    if path.name == LOCK_FILE:
+        return True
     for parent, child in zip(path.parents, (path, *path.parents)):
-        is_run = (parent / "checkpoints").is_dir() or (parent / "model.pt").is_file()
-        if is_run and child.name in (*RUN_ARTEFACTS, LOCK_FILE, "loss.png", "samples.png"):
+        is_run = (parent / LOCK_FILE).exists() or (
+            (parent / "config.json").is_file() and ((parent / "checkpoints").is_dir() or (parent / "logs").is_dir())
+        )
+        if is_run and child.name in (*RUN_ARTEFACTS, "loss.png", "samples.png"):
             return True
     return False
 

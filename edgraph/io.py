@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-#: Name of the lock file inside a run directory.
+#: Name of the file inside a run directory that records which process holds its lock.
 LOCK_FILE = ".lock"
 
 
@@ -43,16 +46,24 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> None:
 
 
 def _umask() -> int:
-    current = os.umask(0)
+    """The process umask, read without changing it where the system tells (Linux), else set back at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    current = os.umask(0o022)
     os.umask(current)
     return current
 
 
 def _remove_orphans(path: Path) -> None:
     """Delete ``.NAME.PID.*.tmp`` files beside ``path`` whose writing process no longer runs."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.(\d+)\.[^.]+\.tmp$")
+    for tmp in path.parent.iterdir() if path.parent.is_dir() else ():
+        match = pattern.match(tmp.name)
+        if match and not _alive(int(match.group(1))):
             tmp.unlink(missing_ok=True)
 
 
@@ -66,50 +77,72 @@ def _alive(pid: int) -> bool:
     return True
 
 
-_held: dict[Path, tuple[int, int]] = {}  # run directory -> (open lock file, nesting depth) of this process
+def read_json_mapping(path: str | os.PathLike, max_bytes: int = 1 << 20) -> dict[str, Any]:
+    """A JSON file that must hold an object with string keys (a config), read up to ``max_bytes``;
+    a ``ValueError`` names the file and what is wrong with it.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "config.json"
+    >>> _ = path.write_text("[1, 2]"); read_json_mapping(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ... must hold a JSON object of option: value, not a list
+    """
+    path = Path(path)
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path} is larger than the {max_bytes:,} bytes a config may have")
+    try:
+        values = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    return check_mapping(values, str(path))
+
+
+def check_mapping(values: object, source: str) -> dict[str, Any]:
+    """``values`` if it is a mapping with string keys, else a ``ValueError`` naming ``source``."""
+    if not isinstance(values, dict):
+        raise ValueError(f"{source} must hold a JSON object of option: value, not a {type(values).__name__}")
+    bad = [key for key in values if not isinstance(key, str)]
+    if bad:
+        raise ValueError(f"{source} has option names that are not strings: {bad[:5]}")
+    return values
 
 
 @contextmanager
 def run_lock(run_dir: str | os.PathLike) -> Iterator[None]:
     """Hold the exclusive lock of a run directory (created if needed) while the block runs.
 
-    A second process asking for the same lock fails at once with a ``RuntimeError`` naming the
-    holder's PID; a lock whose process died is free again (the kernel releases it), so a
-    killed run never blocks the next one. The same process may nest the lock.
+    The lock is taken on the directory itself, so deleting or replacing files inside it cannot
+    break it; ``.lock`` records the holder's PID for the message another process gets. A second
+    process, or thread, asking for the lock fails at once with a ``RuntimeError`` naming that
+    PID; a lock whose process died is free again (the kernel releases it), so a killed run never
+    blocks the next one.
 
     >>> import tempfile
     >>> run = tempfile.mkdtemp()
-    >>> with run_lock(run), run_lock(run):
+    >>> with run_lock(run):
     ...     print("one writer")
     one writer
     """
-    run_dir = Path(run_dir).resolve()
-    if run_dir in _held:
-        fd, depth = _held[run_dir]
-        _held[run_dir] = (fd, depth + 1)
-        try:
-            yield
-        finally:
-            _held[run_dir] = (fd, depth)
-        return
+    run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    fd = os.open(run_dir, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as err:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            raise RuntimeError(
-                f"{run_dir} is in use by another edgraph process (PID {holder}); wait for it to "
-                "finish or choose another --out"
-            ) from None
-        raise
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
-    _held[run_dir] = (fd, 1)
+        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise
+        try:
+            holder = (run_dir / LOCK_FILE).read_text().strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise RuntimeError(
+            f"{run_dir} is in use by another edgraph process (PID {holder}); wait for it to finish or choose "
+            "another --out"
+        ) from None
     try:
+        atomic_write(run_dir / LOCK_FILE, str(os.getpid()))
         yield
     finally:
-        del _held[run_dir]
         os.close(fd)  # closing releases the lock

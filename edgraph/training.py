@@ -115,6 +115,17 @@ class TrainConfig:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose from {LR_SCHEDULES}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose from {DEVICES}")
+        for name in ("lr", "weight_decay", "grad_clip", "cd_energy_penalty"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
+                raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value}")
+        if not 0 <= self.cd_reinit <= 1:
+            raise ValueError(f"cd_reinit must be a probability in [0, 1], got {self.cd_reinit}")
+        for name in ("val_every", "cd_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.val_graphs < 1:
+            raise ValueError(f"val_graphs must be at least 1, got {self.val_graphs}")
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"seed must be in [0, 2**32), got {self.seed}")
         if not 0 <= self.ema_decay < 1:
@@ -224,7 +235,8 @@ def metrics_files(run_dir: str | os.PathLike) -> list[Path]:
 def worker_process() -> bool:
     """Whether this process is a non-zero rank that Lightning's DDP launcher started (it re-runs
     the command with ``LOCAL_RANK`` set); such a process trains but leaves the run's files to rank 0."""
-    return int(os.environ.get("LOCAL_RANK", "0")) != 0
+    rank = os.environ.get("RANK", os.environ.get("SLURM_PROCID", os.environ.get("LOCAL_RANK", "0")))
+    return int(rank) != 0 or int(os.environ.get("NODE_RANK", "0")) != 0
 
 
 def make_loader(*tensors: Tensor, batch_size: int, seed: int) -> DataLoader:
@@ -321,6 +333,9 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
             log_every_n_steps=config.log_every,
             callbacks=[
                 checkpoints,
+                # Lightning times the run only under a time budget; this timer records the time of
+                # step-budgeted sessions too, so a later --max-minutes counts the whole run.
+                *([Timer(duration=timedelta(days=3650))] if config.max_minutes is None else []),
                 *([CosineDecay(config)] if config.lr_schedule == "cosine" else []),
                 *progress,
                 *callbacks,

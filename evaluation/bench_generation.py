@@ -1,6 +1,6 @@
 """Benchmark: wall time to generate 1,024 graphs from a trained GraphEBM, and the MMD they reach.
 
-Issue 7's speed target: 1,024 ego_small graphs in at most 10 s on 2 CPU cores. For each sampler
+The speed target: 1,024 ego_small graphs in at most 10 s on 2 CPU cores. For each sampler
 setting, one untimed warm-up call (64 graphs), then ``--repeats`` timed calls of ``--num`` graphs
 (sampling seeds 0, 1, ...): wall and process CPU seconds, and the gdss MMD of each call's graphs
 against the test split (computed outside the timing).

@@ -125,6 +125,7 @@ def test_two_trainings_on_one_run_directory(tmp_path):
         first.send_signal(signal.SIGKILL)
         first.wait()
     # the killed holder's lock does not block: the run resumes
+    saved = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
     third = cli(
         "train",
         "--dataset",
@@ -133,9 +134,7 @@ def test_two_trainings_on_one_run_directory(tmp_path):
         str(run_dir),
         "--resume",
         "--max-steps",
-        "100000",
-        "--max-minutes",
-        "0.05",
+        str(saved + 2),
         "--no-progress",
         *TINY,
     )
@@ -175,7 +174,8 @@ def test_killed_at_random_moments_every_artefact_stays_loadable(tmp_path):
         if (run_dir / "model.pt").exists():
             GraphEBM.load(run_dir / "model.pt")
     assert (run_dir / "checkpoints" / "last.ckpt").exists(), "no attempt lived long enough to save"
-    final = cli(*command[3:], "--resume", "--max-steps", "1000", "--max-minutes", "0.05")
+    saved = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["global_step"]
+    final = cli(*command[3:], "--resume", "--max-steps", str(saved + 3))
     assert final.returncode == 0, final.stderr[-2000:]
     assert not [p for p in run_dir.rglob("*.tmp")], "an orphaned temporary file was left behind"
 
@@ -367,7 +367,7 @@ def test_tampered_models_fail_at_load(run, tmp_path):
     edges = payload["training_data"]["edges"].clone()
     edges[0, -1] = True  # an edge on a padding pair of the first (small) graph
     torch.save({**payload, "training_data": {**payload["training_data"], "edges": edges}}, tmp_path / "data.pt")
-    with pytest.raises(ValueError, match="training data are damaged"):
+    with pytest.raises(ValueError, match="training data or weights are damaged"):
         GraphEBM.load(tmp_path / "data.pt")
 
 
@@ -397,3 +397,60 @@ def test_bounds_on_what_is_read(tmp_path):
         read_graphs_json(samples, max_bytes=100)
     with pytest.raises(ValueError, match="stats must be a list of statistic names"):
         graph_mmd(GRAPHS, GRAPHS, stats="degree")
+
+
+def test_a_run_stopped_before_its_first_checkpoint_can_resume(tmp_path):
+    run_dir = tmp_path / "run"
+    GraphEBM(5, hidden=8, layers=1, num_negatives=2).fit(GRAPHS, run_dir=run_dir, max_steps=2, progress=False)
+    (run_dir / "checkpoints" / "last.ckpt").unlink()  # as if killed before the first save
+    (run_dir / "model.pt").unlink()
+    with pytest.raises(ValueError, match="already holds a run"):
+        GraphEBM(5, hidden=8, layers=1, num_negatives=2).fit(GRAPHS, run_dir=run_dir, max_steps=2, progress=False)
+    model = GraphEBM(5, hidden=8, layers=1, num_negatives=2)
+    model.fit(GRAPHS, run_dir=run_dir, resume=True, max_steps=2, progress=False)
+    assert model.steps_trained == 2
+    with pytest.raises(ValueError, match="run_dir"):
+        GraphEBM(5).fit(GRAPHS, resume=True, max_steps=1, progress=False)
+
+
+def test_time_of_step_budgeted_sessions_counts_toward_a_later_time_budget(tmp_path):
+    run_dir = tmp_path / "run"
+    GraphEBM(5, hidden=8, layers=1, num_negatives=2).fit(GRAPHS, run_dir=run_dir, max_steps=20, progress=False)
+    with pytest.raises(ValueError, match="max_minutes"):
+        GraphEBM(5, hidden=8, layers=1, num_negatives=2).fit(
+            GRAPHS, run_dir=run_dir, resume=True, max_steps=None, max_minutes=1e-5, progress=False
+        )
+
+
+def test_training_options_that_cannot_train_are_refused_before_anything_is_written(tmp_path):
+    for options in (
+        {"lr": -1.0},
+        {"grad_clip": -1.0},
+        {"weight_decay": float("nan")},
+        {"cd_reinit": 2.0},
+        {"val_graphs": 0},
+    ):
+        with pytest.raises(ValueError, match=next(iter(options))):
+            GraphEBM(5).fit(GRAPHS, run_dir=tmp_path / "run", max_steps=1, **options)
+        assert not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match="must be finite"):
+        GraphEBM(5, w=float("nan"))
+
+
+def test_a_config_that_is_not_a_mapping_is_one_line(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("- 1\n- 2\n")
+    assert main(["train", "--dataset", "ego_small", "--config", str(config), "--out", str(tmp_path / "r")]) == 2
+    assert "must hold a JSON object of option: value, not a list" in capsys.readouterr().err
+    config.write_text("1: 2\n")
+    assert main(["train", "--dataset", "ego_small", "--config", str(config), "--out", str(tmp_path / "r")]) == 2
+    assert "option names that are not strings" in capsys.readouterr().err
+
+
+def test_unrelated_folders_with_logs_are_not_runs(tmp_path, run):
+    project = tmp_path / "project"
+    (project / "logs").mkdir(parents=True)
+    (project / "checkpoints").mkdir()
+    out = project / "logs" / "samples.json"
+    assert main(["sample", "--checkpoint", str(run), "--num", "2", "--out", str(out), "--no-progress"]) == 0
+    assert main(["sample", "--checkpoint", str(run), "--num", "2", "--out", str(run / ".lock"), "--overwrite"]) == 2

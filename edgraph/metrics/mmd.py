@@ -25,7 +25,7 @@ graphs without nodes are dropped from either sample, as the published statistics
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -146,7 +146,7 @@ def graph_statistics(graphs: Sequence[GraphLike], stats: Sequence[str] = STATIST
     >>> s["degree"].tolist()
     [[0, 2, 1, 0], [0, 0, 0, 4]]
     """
-    _check_statistics(stats)
+    stats = _check_statistics(stats)
     graphs = [_as_networkx(g) for g in graphs]
     sizes = torch.tensor([g.number_of_nodes() for g in graphs], dtype=torch.long)
     return _grouped_statistics(sizes, lambda rows: graphs_to_dense([graphs[i] for i in rows.tolist()]), stats)
@@ -160,7 +160,7 @@ def dense_statistics(adj: Tensor, node_mask: Tensor, stats: Sequence[str] = STAT
     >>> dense_statistics(adj, torch.ones(1, 3, dtype=torch.bool), ("degree",))["degree"].tolist()
     [[0, 2, 1]]
     """
-    _check_statistics(stats)
+    stats = _check_statistics(stats)
     node_mask = node_mask.bool()
     sizes = node_mask.sum(1).cpu()
 
@@ -171,12 +171,15 @@ def dense_statistics(adj: Tensor, node_mask: Tensor, stats: Sequence[str] = STAT
     return _grouped_statistics(sizes, batch, stats)
 
 
-def _check_statistics(stats: Sequence[str]) -> None:
+def _check_statistics(stats: Iterable[str]) -> tuple[str, ...]:
+    """``stats`` as a tuple, after checking each name (a bare string is refused, not split)."""
     if isinstance(stats, str):
         raise ValueError(f"stats must be a list of statistic names, got the string {stats!r}")
+    stats = tuple(stats)
     unknown = [s for s in stats if s not in _STATISTIC_FUNCTIONS]
     if unknown:
         raise ValueError(f"unknown statistics {unknown}; choose from {list(STATISTICS)}")
+    return stats
 
 
 def _grouped_statistics(
@@ -231,12 +234,11 @@ def clean_dense(adj: Tensor, node_mask: Tensor, empty: str = "one_node") -> tupl
     return adj, keep
 
 
-def _check_protocol(protocol: str, stats: Sequence[str]) -> Sequence[str]:
-    """``stats``, after checking them and ``protocol``."""
+def _check_protocol(protocol: str, stats: Iterable[str]) -> tuple[str, ...]:
+    """``stats`` as a tuple, after checking them and ``protocol``."""
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {sorted(PROTOCOLS)}")
-    _check_statistics(stats)
-    return stats
+    return _check_statistics(stats)
 
 
 def statistics_mmd(
@@ -278,7 +280,7 @@ def graph_mmd(
     >>> graph_mmd(graphs, graphs)
     {'degree': 0.0, 'clustering': 0.0, 'orbit': 0.0, 'spectral': 0.0}
     """
-    stats = tuple(_check_protocol(protocol, stats))
+    stats = _check_protocol(protocol, stats)
     if clean:
         generated = clean_graphs(generated, empty="one_node" if protocol == "gdss" else "drop")
     generated = [g for g in map(_as_networkx, generated) if g.number_of_nodes() > 0]
@@ -307,7 +309,7 @@ def graph_mmd_dense(
     >>> graph_mmd_dense(adj, node_mask, graphs, stats=("degree", "orbit"))
     {'degree': 0.0, 'orbit': 0.0}
     """
-    stats = tuple(_check_protocol(protocol, stats))
+    stats = _check_protocol(protocol, stats)
     if clean:
         adj, node_mask = clean_dense(adj, node_mask, empty="one_node" if protocol == "gdss" else "drop")
     keep = node_mask.bool().any(1)
@@ -340,7 +342,7 @@ def reference_floor(
     >>> sorted(floor["degree"])
     ['mean', 'std']
     """
-    stats = tuple(_check_protocol(protocol, stats))
+    stats = _check_protocol(protocol, stats)
     if num_samples < 1:
         raise ValueError(f"num_samples must be positive, got {num_samples}")
     if not seeds:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import numbers
 import tempfile
 from abc import ABC, abstractmethod
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from edgraph.io import atomic_write, run_lock
+from edgraph.io import atomic_write, read_json_mapping, run_lock
 from edgraph.options import check_fields
 from edgraph.samplers import DISCRETE_SAMPLERS, Sampler, make_sampler
 
@@ -147,6 +148,8 @@ class EnergyModel(ABC):
 
         config = TrainConfig.from_dict(train_options)
         record = self.encode(data)
+        if run_dir is None and resume:
+            raise ValueError("resume=True needs the run_dir of the run to continue")
         if run_dir is None:
             with tempfile.TemporaryDirectory(prefix="edgraph-run-") as scratch:
                 self._train(Path(scratch), record, config, False, callbacks)
@@ -158,9 +161,11 @@ class EnergyModel(ABC):
         self._check_run(run_dir, record, config, resume)
         with run_lock(run_dir):
             self._check_run(run_dir, record, config, resume)  # again: another process may have written meanwhile
-            run_config = {**_plain(dataclasses.asdict(self.config)), **train_options, **(run_info or {})}
+            run_config = {**_plain(dataclasses.asdict(self.config)), **dataclasses.asdict(config), **(run_info or {})}
             atomic_write(run_dir / "config.json", json.dumps(run_config, indent=2))
-            self._train(run_dir, record, config, resume, callbacks)
+            # a run stopped before its first checkpoint has nothing to continue from: it starts again
+            saved = (run_dir / "checkpoints" / "last.ckpt").is_file()
+            self._train(run_dir, record, config, resume and saved, callbacks)
 
     def _check_run(self, run_dir: Path, record: dict[str, Tensor], config: TrainConfig, resume: bool) -> None:
         """Refuse a fresh fit into a folder that holds a run, and a resume of a run that is not this
@@ -175,7 +180,13 @@ class EnergyModel(ABC):
                     "it or choose another --out (nothing was overwritten)"
                 )
             return
-        saved = _read_checkpoint(run_dir / "checkpoints" / "last.ckpt", self.format)
+        checkpoint = run_dir / "checkpoints" / "last.ckpt"
+        if not checkpoint.is_file():
+            if (run_dir / "model.pt").exists() or not (run_dir / "config.json").is_file():
+                raise FileNotFoundError(f"cannot resume: no checkpoint at {checkpoint}")
+            self._check_saved_config(run_dir / "config.json")
+            return  # the run stopped before its first save: it starts again from step 0
+        saved = _read_checkpoint(checkpoint, self.format)
         meta = saved["edgraph"]
         ours = _plain(dataclasses.asdict(self.config))
         if meta["config"] != ours:
@@ -196,6 +207,14 @@ class EnergyModel(ABC):
                 "(start a new run to change them)"
             )
         check_budget_left(config, *spent_budget(saved))
+
+    def _check_saved_config(self, path: Path) -> None:
+        """Refuse to restart, in place, a run whose ``config.json`` names another model."""
+        saved = read_json_mapping(path)
+        ours = _plain(dataclasses.asdict(self.config))
+        diff = {k: (saved.get(k), v) for k, v in ours.items() if saved.get(k) != v}
+        if diff:
+            raise ValueError(f"cannot resume: the run belongs to another model (saved vs requested: {diff})")
 
     def _train(
         self,
@@ -293,13 +312,13 @@ class EnergyModel(ABC):
         generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
         starts = self.noise_states if init == "noise" else self.data_states
         states = starts(int(num), generator, device)
-        was_training = energy.training
+        was_training, home = energy.training, next(energy.parameters()).device
         energy.eval().to(device)
         try:
             with torch.no_grad():
                 dense = self._run_chains(energy, chain, states, int(steps), generator, progress)
         finally:
-            energy.train(was_training)
+            energy.train(was_training).to(home)
         return tuple(t.cpu() for t in dense)
 
     def save(self, path: str | Path) -> None:
@@ -328,15 +347,15 @@ class EnergyModel(ABC):
         try:
             model = cls(**meta["config"])
             model._set_training_data(meta["training_data"])
-        except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as err:
-            raise ValueError(f"{path}: the saved config or training data are damaged ({err})") from None
-        model.steps_trained = int(meta["steps_trained"])
-        if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
-            weights = payload["state_dict"]
-            raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
-            ema = {k[len("ema.") :]: v for k, v in weights.items() if k.startswith("ema.")}
-        else:
-            raw, ema = payload["energy"], payload["sampling_energy"]
+            model.steps_trained = int(meta["steps_trained"])
+            if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
+                weights = payload["state_dict"]
+                raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
+                ema = {k[len("ema.") :]: v for k, v in weights.items() if k.startswith("ema.")}
+            else:
+                raw, ema = payload["energy"], payload["sampling_energy"]
+        except (TypeError, ValueError, KeyError, IndexError, RuntimeError, AttributeError) as err:
+            raise ValueError(f"{path}: the saved config, training data or weights are damaged ({err!r})") from None
         try:
             model.energy.load_state_dict(raw)
             model.sampling_energy = model._new_energy()
@@ -368,6 +387,8 @@ def check_options(config: Any) -> None:
     for name in ("hidden", "layers", "num_negatives"):
         if getattr(config, name) < 1:
             raise ValueError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if not (math.isfinite(config.w) and math.isfinite(config.step_size)):
+        raise ValueError(f"w and step_size must be finite numbers, got {config.w} and {config.step_size}")
     if config.w < 0 or config.step_size <= 0 or config.sampler_steps < 0:
         raise ValueError(
             f"need w >= 0, step_size > 0 and sampler_steps >= 0; got {config.w}, {config.step_size}, "
@@ -389,15 +410,16 @@ def _same_record(saved: dict[str, Tensor] | None, record: dict[str, Tensor]) -> 
 
 
 def model_file(path: str | Path) -> Path:
-    """The file a model loads from: ``path`` itself, or for a run directory its ``model.pt``
-    if training finished, else ``checkpoints/last.ckpt``."""
+    """The file a model loads from: ``path`` itself, or for a run directory the newer of its
+    ``model.pt`` (written when a training session ends) and ``checkpoints/last.ckpt`` (written
+    during one), so a run being resumed gives its latest weights."""
     path = Path(path)
     if not path.is_dir():
         return path
     found = [p for p in (path / "model.pt", path / "checkpoints" / "last.ckpt") if p.is_file()]
     if not found:
         raise FileNotFoundError(f"{path} holds no model.pt nor checkpoints/last.ckpt")
-    return found[0]
+    return max(found, key=lambda p: p.stat().st_mtime_ns)
 
 
 def checkpoint_format(path: str | Path) -> str:
