@@ -28,7 +28,7 @@ import torch
 import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
-from edgraph.graphs import MAX_JSON_BYTES, read_graphs_json, write_graphs_json
+from edgraph.graphs import MAX_JSON_BYTES, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
@@ -36,7 +36,7 @@ from edgraph.models.graph import GraphConfig
 from edgraph.samplers import DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
-RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "root"}
+RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root"}
 MOLECULE_FORMAT = "edgraph.MoleculeEBM"
 
 
@@ -76,8 +76,9 @@ def read_config(path: str | None) -> dict[str, Any]:
 
 
 def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Model options, training options and the dataset: defaults < the saved run config (on
-    ``--resume``) < the config file < command-line flags. Unknown options are refused."""
+    """Model options, training options and the data (a dataset name, or ``file:PATH`` for
+    ``--graphs``): defaults < the saved run config (on ``--resume``) < the config file < flags.
+    Unknown options are refused."""
     saved_file = Path(args.out) / "config.json"
     saved = read_json_mapping(saved_file) if args.resume and saved_file.is_file() else {}
     for size in ("max_nodes", "max_atoms"):  # fixed by the dataset, recorded for the reader
@@ -87,12 +88,16 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
         **{k: v for k, v in vars(args).items() if v is not None and k not in RUN_ARGUMENTS},
     }
     values = {**saved, **given}
-    dataset = args.dataset or values.pop("dataset", None)
+    if args.dataset and args.graphs:
+        raise ValueError("train on --dataset NAME or on --graphs PATH, not both")
+    graphs = args.graphs or (None if args.dataset else values.get("graphs"))
+    dataset = f"file:{graphs}" if graphs else (args.dataset or values.get("dataset"))
     values.pop("dataset", None)
+    values.pop("graphs", None)
     if dataset is None:
-        raise ValueError("say which dataset to train on: --dataset NAME or 'dataset:' in --config")
+        raise ValueError("say what to train on: --dataset NAME, --graphs FILE.json|DIR, or 'dataset:' in --config")
     molecules = dataset in MOLECULE_DATASETS
-    if not molecules:
+    if not molecules and not graphs:
         dataset_info(dataset)
     model_keys, train_keys = option_keys(molecules)
     unknown = set(values) - model_keys - train_keys
@@ -120,14 +125,26 @@ def _train(args: argparse.Namespace) -> None:
         model = MoleculeEBM(**model_options)
         split = _molecule_split(dataset, "train")
         data: Any = load_molecule_tensors(dataset, split, args.root, atom_types=model.config.atom_types)
+        run_info: dict[str, Any] = {"dataset": dataset}
+        run_info = {"dataset": dataset}
+    elif dataset.startswith("file:"):
+        path = Path(dataset.removeprefix("file:")).resolve()
+        data = read_graphs(path)
+        model = GraphEBM(max(2, *(g.number_of_nodes() for g in data)), **model_options)
+        run_info = {"graphs": str(path)}
     else:
         model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
         data = load_graphs(dataset, "train", args.root)
+        run_info = {"dataset": dataset}
     start = time.perf_counter()
-    model.fit(data, run_dir=run_dir, resume=args.resume, run_info={"dataset": dataset}, **train_options)
+    model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **train_options)
     if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return
-    _write_figures(model, run_dir, dataset, args.root)
+    if "graphs" in run_info:
+        shown = data
+    else:
+        shown = [] if dataset in MOLECULE_DATASETS else load_graphs(dataset, "test", args.root)
+    _write_figures(model, run_dir, shown)
     print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; model: {run_dir / 'model.pt'}")
 
 
@@ -135,7 +152,8 @@ def _molecule_split(dataset: str, split: str) -> str:
     return "all" if dataset == "nci_small" else split  # nci_small has no train/test split
 
 
-def _write_figures(model: EnergyModel, run_dir: Path, dataset: str, root: str | None) -> None:
+def _write_figures(model: EnergyModel, run_dir: Path, shown: Any) -> None:
+    """The loss curve, and samples above ``shown`` graphs (test graphs, or the user's own)."""
     from edgraph.plotting import plot_graph_grid, plot_loss
     from edgraph.training import metrics_files
 
@@ -143,8 +161,7 @@ def _write_figures(model: EnergyModel, run_dir: Path, dataset: str, root: str | 
     if logs:
         plot_loss(logs, run_dir / "loss.png")
     if isinstance(model, GraphEBM):
-        test = load_graphs(dataset, "test", root)[:8]
-        plot_graph_grid({"sampled": model.sample(8, seed=0), "test": test}, run_dir / "samples.png")
+        plot_graph_grid({"sampled": model.sample(8, seed=0), "data": list(shown)[:8]}, run_dir / "samples.png")
     else:
         from edgraph.chem import draw_molecules
 
@@ -285,39 +302,53 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 
+    if (args.dataset is None) == (args.reference is None):
+        raise ValueError("evaluate against --dataset NAME or against --reference FILE, one of the two")
     if args.dataset in MOLECULE_DATASETS:
         return _evaluate_molecules(args)
-
-    out = output_path(args.out, Path(args.samples).with_suffix(".metrics.json"), [args.samples], args.overwrite)
-    limit = args.max_nodes if args.max_nodes is not None else dataset_info(args.dataset).max_nodes
-    generated = read_graphs_json(args.samples, max_nodes=limit)
-    reference = load_graphs(args.dataset, args.split, args.root)
+    inputs = [p for p in (args.samples, args.reference, args.train) if p]
+    out = output_path(args.out, Path(args.samples).with_suffix(".metrics.json"), inputs, args.overwrite)
+    if args.reference:
+        reference, name = read_graphs(args.reference), f"{args.reference}"
+        training = read_graphs(args.train) if args.train else None
+        largest = max(g.number_of_nodes() for g in reference)
+    else:
+        if args.train:
+            raise ValueError("--train goes with --reference; a --dataset brings its own training split")
+        reference, name = load_graphs(args.dataset, args.split, args.root), f"{args.dataset} {args.split}"
+        training = load_graphs(args.dataset, "train", args.root)
+        largest = dataset_info(args.dataset).max_nodes
+    generated = read_graphs_json(args.samples, max_nodes=args.max_nodes if args.max_nodes is not None else largest)
     stats = tuple(s for s in args.stats.split(",") if s)
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
-    training = load_graphs(args.dataset, "train", args.root)
-    diversity = {"uniqueness": graph_uniqueness(generated), "novelty": graph_novelty(generated, training)}
+    diversity: dict[str, float] = {"uniqueness": graph_uniqueness(generated)}
+    if training is not None:
+        diversity["novelty"] = graph_novelty(generated, training)
     floor = (
         reference_floor(
             training, reference, len(generated), seeds=range(args.floor_seeds), protocol=args.protocol, stats=stats
         )
-        if args.floor_seeds > 0
+        if args.floor_seeds > 0 and training is not None
         else None
     )
-    print(
-        f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} "
-        f"{args.dataset} {args.split} graphs"
-    )
+    print(f"MMD^2 ({args.protocol} protocol): {len(generated)} generated vs {len(reference)} {name} graphs")
     print(f"{'statistic':<12}{'generated':>12}" + (f"{'real floor':>22}" if floor else ""))
     for stat, value in result.items():
         line = f"{stat:<12}{value:>12.5f}"
         if floor:
             line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
         print(line)
-    print(f"unique {diversity['uniqueness']:.3f}, novel (isomorphic to no training graph) {diversity['novelty']:.3f}")
+    novel = f", novel (isomorphic to no training graph) {diversity['novelty']:.3f}" if "novelty" in diversity else ""
+    print(
+        f"unique {diversity['uniqueness']:.3f}{novel}"
+        + ("" if training is not None else " (no --train: no floor, no novelty)")
+    )
     report = {
         "samples": str(args.samples),
         "dataset": args.dataset,
-        "split": args.split,
+        "reference": args.reference,
+        "train": args.train,
+        "split": args.split if args.dataset else None,
         "protocol": args.protocol,
         "num_generated": len(generated),
         "num_reference": len(reference),
@@ -344,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a graph EBM with Energy Discrepancy")
     train.add_argument("--dataset", choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
+    train.add_argument("--graphs", help="your own graphs: a JSON interchange file, or a folder of edge-list files")
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
@@ -412,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="MMD of generated graphs against a dataset split")
     evaluate.add_argument("--samples", required=True, help="graphs in the JSON interchange format")
-    evaluate.add_argument("--dataset", required=True, choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
+    evaluate.add_argument("--dataset", choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
+    evaluate.add_argument("--reference", help="instead of --dataset: reference graphs (JSON file or edge-list folder)")
+    evaluate.add_argument("--train", help="with --reference: training graphs, for the floor and novelty")
     evaluate.add_argument("--split", default="test", choices=["train", "test", "all"])
     evaluate.add_argument("--protocol", default="gdss", choices=["gdss", "gran"])
     evaluate.add_argument("--stats", default="degree,clustering,orbit,spectral")

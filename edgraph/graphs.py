@@ -350,6 +350,50 @@ def read_graphs_json(
         raise ValueError(f"{path}: {err}") from None
 
 
+def read_graphs(path: str | os.PathLike, max_nodes: int = MAX_NODES) -> list[nx.Graph]:
+    r"""Graphs from a JSON interchange file, or from a folder of edge-list files (one graph per
+    file, networkx's edge-list format ``u v`` per line, ``#`` comments; files in name order).
+
+    Edge-list nodes are renumbered ``0..n-1`` in order of first appearance; a self-loop, or a
+    file or folder without graphs, is a ``ValueError`` naming it.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("# a path\nx y\ny z\n")
+    >>> [sorted(g.edges) for g in read_graphs(folder)]
+    [[(0, 1), (1, 2)]]
+    """
+    path = Path(path)
+    if not path.is_dir():
+        graphs = read_graphs_json(path, max_nodes=max_nodes)
+    else:
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        graphs = [_read_edge_list(file, max_nodes) for file in files]
+    if not graphs:
+        raise ValueError(f"{path} holds no graphs")
+    return graphs
+
+
+def _read_edge_list(path: Path, max_nodes: int) -> nx.Graph:
+    index: dict[str, int] = {}
+    graph = nx.Graph()
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if len(fields) < 2:
+            raise ValueError(f"{path}:{number}: expected an edge 'u v', got {line.strip()!r}")
+        u, v = (index.setdefault(node, len(index)) for node in fields[:2])
+        if u == v:
+            raise ValueError(f"{path}:{number}: edge {fields[0]} {fields[1]} is a self-loop")
+        if len(index) > max_nodes:
+            raise ValueError(f"{path}: more than the limit of {max_nodes} nodes")
+        graph.add_edge(u, v)
+    if graph.number_of_nodes() == 0:
+        raise ValueError(f"{path} holds no edges")
+    return nx.convert_node_labels_to_integers(graph, ordering="sorted")
+
+
 def graphs_from_json(payload: object, max_nodes: int = MAX_NODES) -> list[nx.Graph]:
     """Graphs from an interchange-format record ``{"graphs": [{"num_nodes", "edges"}]}``, the
     inverse of :func:`graphs_to_json`; ``ValueError`` names the malformed graph and edge.
