@@ -413,6 +413,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
+    train.add_argument(
+        "--val-fraction",
+        dest="val_fraction",
+        type=float,
+        help="hold out this share of the training graphs; sample with the weights that score "
+        "best on them (default 0: train on all, sample with the last weights)",
+    )
     train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     train.add_argument(
         "--progress-every",

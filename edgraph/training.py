@@ -70,7 +70,9 @@ class TrainConfig:
     energy-magnitude penalty ``cd_energy_penalty``: the baseline of the same energy and loop.
     ``lr_schedule="cosine"`` decays the learning rate to 0 over the budget (:class:`CosineDecay`);
     ``"constant"`` keeps ``lr``. ``progress`` reports training on stderr: a bar on a terminal,
-    else a line every ``progress_every`` steps.
+    else a line every ``progress_every`` steps. ``val_fraction > 0`` holds out that share of a
+    graph model's training graphs (:func:`~edgraph.models.base.hold_out`), scores samples against
+    them every ``val_every`` steps, and keeps the weights with the best score as the model.
     """
 
     max_steps: int | None = 1400
@@ -89,6 +91,7 @@ class TrainConfig:
     log_every: int = 1
     val_every: int = 0
     val_graphs: int = 64
+    val_fraction: float = 0.0
     progress: bool = True
     progress_every: int = 100
     objective: str = "ed"
@@ -124,6 +127,8 @@ class TrainConfig:
         for name in ("val_every", "cd_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.val_fraction <= 0.5:
+            raise ValueError(f"val_fraction must be in [0, 0.5], got {self.val_fraction}")
         if self.val_graphs < 1:
             raise ValueError(f"val_graphs must be at least 1, got {self.val_graphs}")
         if not 0 <= self.seed < 2**32:
@@ -436,10 +441,16 @@ class CosineDecay(pl.Callback):
 
 class PeriodicValidation(pl.Callback):
     """Every ``every`` steps, log the metrics ``evaluate()`` returns as ``val_<name>``, with the
-    training wall time so far as ``val_seconds`` (for example a graph model's sample MMD)."""
+    training wall time so far as ``val_seconds`` (for example a graph model's sample MMD).
 
-    def __init__(self, every: int, evaluate: Callable[[], dict[str, float]]) -> None:
-        self.every, self.evaluate = every, evaluate
+    With ``keep_best=True`` it also keeps a copy of the EMA weights with the lowest sum of the
+    metrics (``best``: score, step and weights), saved in checkpoints so a resumed run goes on
+    comparing against it.
+    """
+
+    def __init__(self, every: int, evaluate: Callable[[], dict[str, float]], keep_best: bool = False) -> None:
+        self.every, self.evaluate, self.keep_best = every, evaluate, keep_best
+        self.best: dict[str, Any] | None = None
         self.start = time.perf_counter()
 
     def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
@@ -449,5 +460,16 @@ class PeriodicValidation(pl.Callback):
         if trainer.global_step % self.every or not trainer.is_global_zero:
             return
         seconds = time.perf_counter() - self.start
-        values = {f"val_{name}": float(value) for name, value in self.evaluate().items()}
-        module.log_dict({"val_seconds": seconds, **values}, rank_zero_only=True)
+        metrics = {name: float(value) for name, value in self.evaluate().items()}
+        module.log_dict({"val_seconds": seconds, **{f"val_{k}": v for k, v in metrics.items()}}, rank_zero_only=True)
+        score = sum(metrics.values())
+        if self.keep_best and (self.best is None or score < self.best["score"]):
+            assert isinstance(module, EnergyModule)
+            weights = {k: v.detach().clone().cpu() for k, v in module.ema.state_dict().items()}
+            self.best = {"score": score, "step": trainer.global_step, "weights": weights}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best = state_dict.get("best")

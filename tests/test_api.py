@@ -139,3 +139,43 @@ def test_dense_mmd_equals_the_networkx_path():
         assert graph_mmd_dense(adj, node_mask, GRAPHS, protocol=protocol) == pytest.approx(
             graph_mmd(odd, GRAPHS, protocol=protocol), abs=1e-12
         )
+
+
+def test_hold_out_is_seeded_disjoint_and_sized():
+    from edgraph.models.base import hold_out
+
+    items = list(range(50))
+    train, val = hold_out(items, 0.2, seed=3)
+    assert len(val) == 10 and sorted(train + val) == items and not set(train) & set(val)
+    assert hold_out(items, 0.2, seed=3) == (train, val) and hold_out(items, 0.2, seed=4) != (train, val)
+    assert hold_out(items, 0.0, seed=3) == (items, [])
+
+
+def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_weights(tmp_path):
+    from edgraph.models.base import hold_out
+    from edgraph.training import metrics_files
+
+    graphs = [nx.path_graph(n) for n in range(3, 7)] * 5 + [nx.cycle_graph(n) for n in range(3, 7)] * 5
+    model = GraphEBM(6, **TINY).fit(
+        graphs, run_dir=tmp_path, max_steps=6, val_fraction=0.25, val_every=2, val_graphs=8, **FAST
+    )
+    train, _ = hold_out(graphs, 0.25, seed=0)
+    assert len(model.training_data["num_nodes"]) == len(train) == 30  # held-out graphs are not trained on
+    header, *rows = metrics_files(tmp_path)[0].read_text().splitlines()
+    columns = header.split(",")
+    scored = {
+        int(r.split(",")[columns.index("step")]): sum(
+            float(r.split(",")[columns.index(f"val_{s}")]) for s in ("degree", "clustering", "orbit")
+        )
+        for r in rows
+        if r.split(",")[columns.index("val_degree")]
+    }
+    assert model.selected_step in scored and scored[model.selected_step] == min(scored.values())
+    loaded = GraphEBM.load(tmp_path)
+    assert loaded.selected_step == model.selected_step
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(loaded.sampling_energy.state_dict().values(), model.sampling_energy.state_dict().values())
+    )
+    with pytest.raises(ValueError, match="val_fraction"):
+        GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)

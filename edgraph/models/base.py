@@ -64,6 +64,7 @@ class EnergyModel(ABC):
         self.sampling_energy = self.energy
         self.training_data: dict[str, Tensor] | None = None
         self.steps_trained = 0
+        self.selected_step: int | None = None  # the step whose weights sample, when chosen on validation data
 
     # What a model defines.
 
@@ -125,6 +126,7 @@ class EnergyModel(ABC):
             "version": FORMAT_VERSION,
             "config": _plain(dataclasses.asdict(self.config)),
             "steps_trained": self.steps_trained,
+            "selected_step": self.selected_step,
             "training_data": self.training_data,
         }
 
@@ -242,9 +244,15 @@ class EnergyModel(ABC):
             resume,
             callbacks,
         )
+        from edgraph.training import PeriodicValidation
+
         self.steps_trained = module.global_step
         self.energy = module.energy.cpu()
         self.sampling_energy = module.ema.cpu()
+        chosen = [c.best for c in module.trainer.callbacks if isinstance(c, PeriodicValidation) and c.best]  # type: ignore[attr-defined]
+        if chosen:  # the weights that scored best on the held-out graphs sample, not the last ones
+            self.sampling_energy.load_state_dict(chosen[0]["weights"])
+            self.selected_step = int(chosen[0]["step"])
         if module.trainer.is_global_zero:
             self.save(run_dir / "model.pt")
 
@@ -348,6 +356,8 @@ class EnergyModel(ABC):
             model = cls(**meta["config"])
             model._set_training_data(meta["training_data"])
             model.steps_trained = int(meta["steps_trained"])
+            selected = meta.get("selected_step")
+            model.selected_step = None if selected is None else int(selected)
             if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
                 weights = payload["state_dict"]
                 raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
@@ -366,6 +376,23 @@ class EnergyModel(ABC):
             raise ValueError(f"{path}: the saved weights hold NaN or infinite values")
         model.sampling_energy.requires_grad_(False)
         return model
+
+
+def hold_out(items: list, fraction: float, seed: int) -> tuple[list, list]:
+    """Split ``items`` into training and validation parts: the validation part is
+    ``round(fraction * n)`` items (at least one when ``fraction > 0``) at the first positions of a
+    permutation seeded by ``seed``; both parts keep the input order.
+
+    >>> hold_out(list("abcdefghij"), 0.2, seed=0)
+    (['a', 'c', 'd', 'f', 'g', 'h', 'i', 'j'], ['b', 'e'])
+    """
+    if fraction <= 0:
+        return items, []
+    if len(items) < 2:
+        raise ValueError(f"holding out validation graphs needs at least 2 graphs, got {len(items)}")
+    count = min(len(items) - 1, max(1, round(fraction * len(items))))
+    held = set(torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:count].tolist())
+    return [x for i, x in enumerate(items) if i not in held], [x for i, x in enumerate(items) if i in held]
 
 
 def draw(probs: Tensor, num: int, generator: torch.Generator) -> Tensor:

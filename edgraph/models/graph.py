@@ -33,7 +33,7 @@ from edgraph.graphs import (
     pair_mask,
     size_buckets,
 )
-from edgraph.models.base import EnergyModel, States, check_options, draw
+from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
 from edgraph.samplers import Sampler, make_sampler
@@ -214,8 +214,22 @@ class GraphEBM(EnergyModel):
         budget left (``max_steps`` / ``max_minutes`` count the whole run). ``run_info`` adds fields
         to ``config.json``. ``reference`` graphs (default: the training graphs) are what the
         periodic validation MMD (``val_every > 0``) compares with.
+
+        With ``val_fraction > 0`` a seeded share of ``graphs`` is held out (:func:`~edgraph.models.base.hold_out`, seed
+        ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
+        graphs every ``val_every`` steps (default: every ``checkpoint_every``) by the sum of their
+        degree, clustering and orbit MMD, and samples with the EMA weights that scored best
+        (``selected_step``); ``checkpoints/last.ckpt`` keeps the last weights for resuming.
         """
+        from edgraph.training import TrainConfig
+
         graphs = list(graphs)
+        config = TrainConfig.from_dict(train_options)
+        graphs, held_out = hold_out(graphs, config.val_fraction, config.seed)
+        if held_out and config.val_every == 0:
+            train_options = {**train_options, "val_every": config.checkpoint_every}
+        targets = held_out or (graphs if reference is None else reference)
+        stats = ("degree", "clustering", "orbit") if held_out else ("degree", "clustering")
 
         def callbacks(module: EnergyModule) -> list[pl.Callback]:
             from edgraph.metrics import graph_mmd_dense
@@ -224,13 +238,12 @@ class GraphEBM(EnergyModel):
             config = module.config
             if config.val_every <= 0:
                 return []
-            targets = graphs if reference is None else reference
 
             def evaluate() -> dict[str, float]:
                 adj, node_mask = self.sample_tensors(config.val_graphs, seed=0, energy=module.ema)
-                return graph_mmd_dense(adj, node_mask, targets, stats=("degree", "clustering"))
+                return graph_mmd_dense(adj, node_mask, targets, stats=stats)
 
-            return [PeriodicValidation(config.val_every, evaluate)]
+            return [PeriodicValidation(config.val_every, evaluate, keep_best=bool(held_out))]
 
         self._fit(graphs, run_dir, resume, train_options, run_info, callbacks)
         return self

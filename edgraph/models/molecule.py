@@ -304,6 +304,8 @@ class MoleculeEBM(EnergyModel):
         """Train the energy with ED on ``molecules`` (see :meth:`encode`); options are fields of
         :class:`~edgraph.training.TrainConfig` (``objective`` must be ``"ed"``), and ``run_dir``
         ``resume`` and ``run_info`` work as for :meth:`edgraph.GraphEBM.fit`."""
+        if train_options.get("val_fraction", 0.0):
+            raise ValueError("validation graphs are held out for graph models; MoleculeEBM trains on all molecules")
         if train_options.get("objective", "ed") != "ed":
             raise ValueError(
                 f"MoleculeEBM trains with ED only; objective {train_options['objective']!r} is not supported"
