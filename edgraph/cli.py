@@ -28,8 +28,8 @@ import torch
 import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
-from edgraph.graphs import MAX_JSON_BYTES, read_graphs, read_graphs_json, write_graphs_json
-from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json_mapping
+from edgraph.graphs import read_graphs, read_graphs_json, write_graphs_json
+from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
 from edgraph.models.graph import GraphConfig
@@ -258,11 +258,8 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
     from edgraph.metrics import molecule_metrics
 
     out = output_path(args.out, Path(args.samples).with_suffix(".metrics.json"), [args.samples], args.overwrite)
-    size = Path(args.samples).stat().st_size
-    if size > MAX_JSON_BYTES:
-        raise ValueError(f"{args.samples} is {size:,} bytes, more than the {MAX_JSON_BYTES:,} bytes read at once")
+    samples = read_json(args.samples)
     try:
-        samples = json.loads(Path(args.samples).read_text())
         generated, corrected = samples["smiles"], samples.get("smiles_corrected")
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"{args.samples} is not a molecule samples file with a 'smiles' list: {err}") from None

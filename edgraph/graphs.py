@@ -26,14 +26,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from edgraph.io import atomic_write
+from edgraph.io import MAX_JSON_BYTES, atomic_write, read_json
 
 #: A graph as users hand it in, a networkx graph or a PyG ``Data`` (undirected, both edge directions).
 GraphLike: TypeAlias = nx.Graph | Data
 #: Largest graph :func:`read_graphs_json` builds unless told otherwise (its statistics need N² memory).
 MAX_NODES = 10_000
-#: Largest JSON file :func:`read_graphs_json` reads unless told otherwise.
-MAX_JSON_BYTES = 64 << 20
 
 
 def num_pairs(max_nodes: int) -> int:
@@ -337,13 +335,7 @@ def read_graphs_json(
     Raises ``ValueError`` naming the file, graph and edge that is malformed, and refuses, before
     building anything, a file over ``max_bytes`` or a graph of more than ``max_nodes`` nodes.
     """
-    size = Path(path).stat().st_size
-    if size > max_bytes:
-        raise ValueError(f"{path} is {size:,} bytes, more than the {max_bytes:,} bytes read at once; split it")
-    try:
-        payload = json.loads(Path(path).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
+    payload = read_json(path, max_bytes)
     try:
         return graphs_from_json(payload, max_nodes)
     except ValueError as err:

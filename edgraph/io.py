@@ -77,6 +77,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: Largest JSON file read at once unless told otherwise (parsed JSON takes tens of times its size in memory).
+MAX_JSON_BYTES = 64 << 20
+
+
+def read_json(path: str | os.PathLike, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """The parsed content of a JSON file, refusing (before reading it) a file over ``max_bytes``;
+    a ``ValueError`` names the file.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = path.write_text('{"graphs": []}'); read_json(path)
+    {'graphs': []}
+    """
+    size = Path(path).stat().st_size
+    if size > max_bytes:
+        raise ValueError(f"{path} is {size:,} bytes, more than the {max_bytes:,} bytes read at once; split it")
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from None
+
+
 def read_json_mapping(path: str | os.PathLike, max_bytes: int = 1 << 20) -> dict[str, Any]:
     """A JSON file that must hold an object with string keys (a config), read up to ``max_bytes``;
     a ``ValueError`` names the file and what is wrong with it.
@@ -88,14 +110,7 @@ def read_json_mapping(path: str | os.PathLike, max_bytes: int = 1 << 20) -> dict
     ...
     ValueError: ... must hold a JSON object of option: value, not a list
     """
-    path = Path(path)
-    if path.stat().st_size > max_bytes:
-        raise ValueError(f"{path} is larger than the {max_bytes:,} bytes a config may have")
-    try:
-        values = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not valid JSON: {err}") from None
-    return check_mapping(values, str(path))
+    return check_mapping(read_json(path, max_bytes), str(path))
 
 
 def check_mapping(values: object, source: str) -> dict[str, Any]:
