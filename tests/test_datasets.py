@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 
 import edgraph.datasets.graph_benchmarks as graph_datasets
@@ -93,6 +94,39 @@ def test_community_small_follows_the_recipe():
         inner = g.number_of_edges() - len(bridges)
         assert 0.3 < inner / (2 * half * (half - 1) / 2) <= 1.0  # G(n/2, 0.7) twice
     assert sorted(graph_datasets.community_small(seed=1)[0].edges) != sorted(graphs[0].edges)
+
+
+def test_sbm_small_follows_the_recipe():
+    graphs = load_graphs("sbm_small")
+    assert len(graphs) == 100 and len(load_graphs("sbm_small", "test")) == 20
+    assert [sorted(g.edges) for g in graphs] == [sorted(g.edges) for g in graph_datasets.sbm_small(seed=0)]
+    inside = across = inside_pairs = across_pairs = 0
+    for g in graphs:
+        assert 15 <= g.number_of_nodes() <= 24 and not list(nx.selfloop_edges(g))
+    # the blocks are consecutive node ranges; recover them from the builder's own draw
+    rng = np.random.default_rng(0)
+    for g in graphs:
+        sizes = [int(s) for s in rng.integers(5, 9, size=3)]
+        rng.integers(2**31)
+        block = np.repeat(np.arange(3), sizes)
+        assert len(block) == g.number_of_nodes()
+        for u, v in g.edges:
+            inside, across = inside + (block[u] == block[v]), across + (block[u] != block[v])
+        inside_pairs += sum(s * (s - 1) // 2 for s in sizes)
+        across_pairs += len(block) * (len(block) - 1) // 2 - sum(s * (s - 1) // 2 for s in sizes)
+    assert abs(inside / inside_pairs - 0.7) < 0.02 and abs(across / across_pairs - 0.03) < 0.01
+
+
+def test_lobster_small_graphs_are_lobsters():
+    graphs = load_graphs("lobster_small")
+    assert len(graphs) == 100 and len(load_graphs("lobster_small", "test")) == 20
+    for g in graphs:
+        assert 15 <= g.number_of_nodes() <= 24 and nx.is_tree(g)
+        # removing the leaves twice leaves a path (the backbone): the definition of a lobster
+        core = g.copy()
+        for _ in range(2):
+            core.remove_nodes_from([v for v in list(core) if core.degree(v) <= 1 and core.number_of_nodes() > 2])
+        assert max(dict(core.degree).values(), default=0) <= 2
 
 
 def test_grid_dataset():

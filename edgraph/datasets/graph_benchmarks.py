@@ -93,6 +93,38 @@ def community_small_gdss(root: str | os.PathLike | None = None) -> list[nx.Graph
     return read_graphs_json(fetch(COMMUNITY_GDSS_FILE, None, COMMUNITY_GDSS_SHA256, root))
 
 
+def sbm_small(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 100) -> list[nx.Graph]:
+    """Three-block stochastic block models, regenerated from ``seed``.
+
+    Three blocks of U{5..8} nodes each (15..24 in all); a pair inside a block is an edge with
+    probability 0.7, a pair across blocks with probability 0.03.
+    """
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(num_graphs):
+        sizes = [int(size) for size in rng.integers(5, 9, size=3)]
+        probs = [[0.7 if i == j else 0.03 for j in range(3)] for i in range(3)]
+        graph = nx.stochastic_block_model(sizes, probs, seed=int(rng.integers(2**31)))
+        graphs.append(nx.Graph(graph))  # plain graph, without the block labels
+    return graphs
+
+
+def lobster_small(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 100) -> list[nx.Graph]:
+    """Random lobster trees of 15..24 nodes, regenerated from ``seed``.
+
+    ``networkx.random_lobster(6, 0.7, 0.7)`` (a caterpillar backbone whose nodes grow legs, whose
+    legs grow toes; the recipe of GRAN's lobster dataset, Liao et al. 2019, at a smaller size),
+    drawn until ``num_graphs`` have 15..24 nodes.
+    """
+    rng = np.random.default_rng(seed)
+    graphs: list[nx.Graph] = []
+    while len(graphs) < num_graphs:
+        graph = nx.random_lobster(6, 0.7, 0.7, seed=int(rng.integers(2**31)))
+        if 15 <= graph.number_of_nodes() <= 24:
+            graphs.append(nx.convert_node_labels_to_integers(graph))
+    return graphs
+
+
 def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]:
     """The 100 grids ``grid_2d_graph(m, n)``, m, n in 10..19, in a seeded random order."""
     graphs = [nx.convert_node_labels_to_integers(nx.grid_2d_graph(m, n)) for m in range(10, 20) for n in range(10, 20)]
@@ -107,6 +139,8 @@ DATASETS: dict[str, GraphDataset] = {
     "ego_small": GraphDataset(ego_small, 40, 18, "200 ego graphs of CiteSeer, 4..18 nodes"),
     "community_small": GraphDataset(community_small, 20, 20, "100 two-community graphs, seed 0"),
     "community_small_gdss": GraphDataset(community_small_gdss, 20, 20, "the 100 graphs GDSS used"),
+    "sbm_small": GraphDataset(sbm_small, 20, 24, "100 three-block SBMs, 15..24 nodes, seed 0"),
+    "lobster_small": GraphDataset(lobster_small, 20, 24, "100 lobster trees, 15..24 nodes, seed 0"),
     "grid": GraphDataset(grid, 20, 361, "100 2-D grids, 100..361 nodes"),
 }
 

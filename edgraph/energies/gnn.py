@@ -101,6 +101,9 @@ class GraphEnergy(nn.Module):
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
+        conditioned: the energy also reads a noise level ``level [B]`` in ``[0, 1]``,
+            :math:`E(x, m, \beta)`, given to every node and to the readout (see
+            :class:`~edgraph.GraphEBM`'s ``levels``).
         buckets: a batch is split into this many groups of similar node counts, each padded
             only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
             the same for any value; a batch of mixed sizes costs less work and memory split
@@ -119,6 +122,7 @@ class GraphEnergy(nn.Module):
         hidden: int = 64,
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
+        conditioned: bool = False,
         buckets: int = 3,
     ) -> None:
         super().__init__()
@@ -126,11 +130,12 @@ class GraphEnergy(nn.Module):
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
-        self.embed = nn.Linear(len(self.features) + 1, hidden)
+        self.conditioned = conditioned
+        self.embed = nn.Linear(len(self.features) + 1 + conditioned, hidden)
         self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
-        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
+        self.readout = mlp([2 * hidden + 1 + conditioned, hidden, hidden, 1])
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, level: Tensor | None = None) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
             raise ValueError(
@@ -138,26 +143,56 @@ class GraphEnergy(nn.Module):
                 f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
                 "of fewer nodes"
             )
+        if self.conditioned != (level is not None):
+            raise ValueError(
+                "this energy is conditioned on a noise level: pass level [B]"
+                if self.conditioned
+                else "this energy takes no noise level"
+            )
+        levels = level.to(x.dtype).expand(len(x)) if level is not None else x.new_zeros(len(x))
         # Groups of fewer than MIN_GROUP graphs cost more in per-call overhead than their padding
         # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)
         if buckets < 2 or mask.shape != x.shape:  # no sorting in the sampler's hot path when not splitting
-            return self._padded_energy(x, mask)
+            return self._padded_energy(x, mask, levels)
         groups = size_buckets(mask, padded, buckets)
         if len(groups[0][1]) == x.shape[-1]:  # the smallest group is already full size: nothing to trim
-            return self._padded_energy(x, mask)
-        energies = torch.cat([self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs]) for rows, pairs in groups])
+            return self._padded_energy(x, mask, levels)
+        energies = torch.cat(
+            [self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs], levels[rows]) for rows, pairs in groups]
+        )
         return energies[torch.cat([rows for rows, _ in groups]).argsort()]
 
-    def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
+    def _padded_energy(self, x: Tensor, mask: Tensor, levels: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
         feats = structural_features(adj, node_mask, self.features, self.max_nodes)
         ones = node_mask[..., None].to(x.dtype)
-        h = self.embed(torch.cat([feats, ones], -1)) * ones
+        extra = [levels[:, None, None] * ones] if self.conditioned else []
+        h = self.embed(torch.cat([feats, ones, *extra], -1)) * ones
         for conv in self.convs:
             h = h + nn.functional.silu(conv(h, adj, node_mask)) * ones
         n = ones.sum(1)
-        pooled = torch.cat([h.sum(1) / self.max_nodes, h.sum(1) / n.clamp(min=1), n / self.max_nodes], -1)
-        return self.readout(pooled).squeeze(-1)
+        pooled = [h.sum(1) / self.max_nodes, h.sum(1) / n.clamp(min=1), n / self.max_nodes]
+        if self.conditioned:
+            pooled.append(levels[:, None])
+        return self.readout(torch.cat(pooled, -1)).squeeze(-1)
+
+
+
+class AtLevel(nn.Module):
+    r"""A noise-conditioned energy fixed at one level: :math:`x, m \mapsto E(x, m, \beta)`.
+
+    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=1, conditioned=True)
+    >>> AtLevel(energy, 0.5)(torch.ones(2, 6), torch.ones(2, 6, dtype=torch.bool)).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, energy: GraphEnergy, level: float | Tensor) -> None:
+        super().__init__()
+        self.energy = energy
+        self.level = level
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        return self.energy(x, mask, torch.as_tensor(self.level, dtype=x.dtype, device=x.device).expand(len(x)))

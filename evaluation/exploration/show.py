@@ -1,0 +1,7 @@
+import sys, json
+for l in open("/work/main/runs/explore/log.txt"):
+    try: r=json.loads(l)
+    except Exception: continue
+    ks=[k for k in r if k.startswith('val_')]
+    fl=[round(v,4) for v in r['floor'].values()]
+    print(r['data'][:9], r['tag'], r['seed'], r['steps'], round(r['train_s']), 'floor', fl, *[(k[4:], [round(v,4) for v in r[k].values()], round(r['edges_'+k[4:]],1), round(r['novel_'+k[4:]],2)) for k in ks], 'E', round(r['data_edges'],1))
