@@ -13,6 +13,10 @@ input node features include structural counts computed from adjacency powers:
   :math:`1/\binom{N-1}{2}`;
 * ``"cycles4"``: 4-cycles through node :math:`i`,
   :math:`c_i = \tfrac12\big[(A^4)_{ii} - d_i^2 - \sum_j A_{ij}(d_j - 1)\big]`, scaled by :math:`1/N^2`;
+* ``"random_walk"``: return probabilities of random walks, :math:`(P^k)_{ii}` for
+  :math:`k = 2..8` with :math:`P = D^{-1}A` (random-walk structural encodings, Dwivedi et al.,
+  "Graph Neural Networks with Learnable Structural and Positional Representations", ICLR 2022),
+  one column per :math:`k`; they see cycles and community structure beyond triangles;
 * ``"size"``: :math:`n/N`, so the energy is conditioned on the node count.
 """
 
@@ -27,7 +31,9 @@ from torch_geometric.nn import DenseGINConv
 from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs, size_buckets
 
 #: Names of the structural node features :func:`structural_features` computes (see the module docstring).
-NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
+NODE_FEATURES = ("degree", "triangles", "cycles4", "random_walk", "size")
+#: Longest random walk of the ``"random_walk"`` features.
+WALK_LENGTH = 8
 MIN_GROUP = 64
 
 
@@ -60,6 +66,12 @@ def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str], ma
             walks4 = (adj2 * adj2).sum(-1)  # diag(A^4) = sum_j (A^2)_ij^2
             cycles = (walks4 - degree**2 - (adj * (degree[:, None, :] - 1)).sum(-1)) / 2
             columns.append(cycles / big_n**2)
+        elif name == "random_walk":
+            walk = adj / degree.clamp(min=1)[..., None]
+            power = walk
+            for _ in range(WALK_LENGTH - 1):
+                power = power @ walk
+                columns.append(torch.diagonal(power, dim1=-2, dim2=-1))
         else:
             size = node_mask.sum(-1, keepdim=True).to(adj.dtype) / big_n
             columns.append(size.expand_as(degree))
@@ -101,9 +113,6 @@ class GraphEnergy(nn.Module):
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
-        conditioned: the energy also reads a noise level ``level [B]`` in ``[0, 1]``,
-            :math:`E(x, m, \beta)`, given to every node and to the readout (see
-            :class:`~edgraph.GraphEBM`'s ``levels``).
         buckets: a batch is split into this many groups of similar node counts, each padded
             only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
             the same for any value; a batch of mixed sizes costs less work and memory split
@@ -122,20 +131,18 @@ class GraphEnergy(nn.Module):
         hidden: int = 64,
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
-        conditioned: bool = False,
         buckets: int = 3,
     ) -> None:
         super().__init__()
-        structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
+        width = structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features).shape[-1]
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
-        self.conditioned = conditioned
-        self.embed = nn.Linear(len(self.features) + 1 + conditioned, hidden)
+        self.embed = nn.Linear(width + 1, hidden)
         self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
-        self.readout = mlp([2 * hidden + 1 + conditioned, hidden, hidden, 1])
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
-    def forward(self, x: Tensor, mask: Tensor, level: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
             raise ValueError(
@@ -143,56 +150,26 @@ class GraphEnergy(nn.Module):
                 f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
                 "of fewer nodes"
             )
-        if self.conditioned != (level is not None):
-            raise ValueError(
-                "this energy is conditioned on a noise level: pass level [B]"
-                if self.conditioned
-                else "this energy takes no noise level"
-            )
-        levels = level.to(x.dtype).expand(len(x)) if level is not None else x.new_zeros(len(x))
         # Groups of fewer than MIN_GROUP graphs cost more in per-call overhead than their padding
         # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)
         if buckets < 2 or mask.shape != x.shape:  # no sorting in the sampler's hot path when not splitting
-            return self._padded_energy(x, mask, levels)
+            return self._padded_energy(x, mask)
         groups = size_buckets(mask, padded, buckets)
         if len(groups[0][1]) == x.shape[-1]:  # the smallest group is already full size: nothing to trim
-            return self._padded_energy(x, mask, levels)
-        energies = torch.cat(
-            [self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs], levels[rows]) for rows, pairs in groups]
-        )
+            return self._padded_energy(x, mask)
+        energies = torch.cat([self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs]) for rows, pairs in groups])
         return energies[torch.cat([rows for rows, _ in groups]).argsort()]
 
-    def _padded_energy(self, x: Tensor, mask: Tensor, levels: Tensor) -> Tensor:
+    def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
         feats = structural_features(adj, node_mask, self.features, self.max_nodes)
         ones = node_mask[..., None].to(x.dtype)
-        extra = [levels[:, None, None] * ones] if self.conditioned else []
-        h = self.embed(torch.cat([feats, ones, *extra], -1)) * ones
+        h = self.embed(torch.cat([feats, ones], -1)) * ones
         for conv in self.convs:
             h = h + nn.functional.silu(conv(h, adj, node_mask)) * ones
         n = ones.sum(1)
-        pooled = [h.sum(1) / self.max_nodes, h.sum(1) / n.clamp(min=1), n / self.max_nodes]
-        if self.conditioned:
-            pooled.append(levels[:, None])
-        return self.readout(torch.cat(pooled, -1)).squeeze(-1)
-
-
-
-class AtLevel(nn.Module):
-    r"""A noise-conditioned energy fixed at one level: :math:`x, m \mapsto E(x, m, \beta)`.
-
-    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=1, conditioned=True)
-    >>> AtLevel(energy, 0.5)(torch.ones(2, 6), torch.ones(2, 6, dtype=torch.bool)).shape
-    torch.Size([2])
-    """
-
-    def __init__(self, energy: GraphEnergy, level: float | Tensor) -> None:
-        super().__init__()
-        self.energy = energy
-        self.level = level
-
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
-        return self.energy(x, mask, torch.as_tensor(self.level, dtype=x.dtype, device=x.device).expand(len(x)))
+        pooled = torch.cat([h.sum(1) / self.max_nodes, h.sum(1) / n.clamp(min=1), n / self.max_nodes], -1)
+        return self.readout(pooled).squeeze(-1)

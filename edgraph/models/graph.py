@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from edgraph.energies.gnn import NODE_FEATURES, AtLevel, GraphEnergy
+from edgraph.energies.gnn import NODE_FEATURES, GraphEnergy
 from edgraph.graphs import (
     GraphLike,
     adj_to_edges,
@@ -29,7 +29,6 @@ from edgraph.graphs import (
     edges_to_adj,
     graphs_to_dense,
     node_mask_from_pairs,
-    nodes_from_pairs,
     num_pairs,
     pair_mask,
     size_buckets,
@@ -65,12 +64,9 @@ class GraphConfig:
     sampler: str
     sampler_steps: int
     step_size: float
-    levels: int
 
     def __post_init__(self) -> None:
         check_options(self)
-        if self.levels < 1:
-            raise ValueError(f"levels must be at least 1, got {self.levels}")
         if self.eps is not None and self.flips is not None:
             raise ValueError(f"set eps or flips, not both (got eps={self.eps}, flips={self.flips})")
         if self.eps is None and self.flips is None:
@@ -134,7 +130,6 @@ class GraphEBM(EnergyModel):
         sampler: str = "gwg",
         sampler_steps: int = 200,
         step_size: float = 0.25,
-        levels: int = 1,
     ) -> None:
         super().__init__(
             GraphConfig(
@@ -149,7 +144,6 @@ class GraphEBM(EnergyModel):
                 sampler,
                 sampler_steps,
                 step_size,
-                levels,
             )
         )
         self.node_counts: Tensor | None = None
@@ -157,24 +151,7 @@ class GraphEBM(EnergyModel):
 
     def _new_energy(self) -> GraphEnergy:
         c = self.config
-        return GraphEnergy(
-            c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features, conditioned=c.levels > 1
-        )
-
-    def noise_levels(self) -> Tensor:
-        r"""The noise levels :math:`\beta_k = k / K`, :math:`k = 0..K-1`, of ``levels = K``."""
-        return torch.arange(self.config.levels) / self.config.levels
-
-    def corrupt(self, x: Tensor, mask: Tensor, level: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        r"""Graphs at noise level :math:`\beta`: each valid pair keeps its value with probability
-        :math:`1 - \beta` and is redrawn from :math:`\mathrm{Bernoulli}(\rho_n)` otherwise, so
-        :math:`\beta = 1` gives the chain starts of :meth:`noise_states`. ``x [B, D]``, ``level [B]``."""
-        assert self.edge_density is not None
-        n = nodes_from_pairs(mask.sum(-1))
-        density = self.edge_density.to(x)[n][:, None].expand_as(x)
-        redraw = torch.rand(x.shape, generator=generator, device=x.device) < level[:, None]
-        noise = torch.bernoulli(density, generator=generator)
-        return torch.where(redraw & mask, noise, x)
+        return GraphEnergy(c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features)
 
     def encode(self, data: Iterable[GraphLike]) -> dict[str, Tensor]:
         """The training record of graphs: ``edges`` bool ``[B, D]`` (upper triangles padded to
@@ -278,25 +255,10 @@ class GraphEBM(EnergyModel):
         if config.objective == "ed":
             flip = c.perturbation()
 
-            if c.levels == 1:
+            def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+                return energy_discrepancy(energy, x, flip, c.num_negatives, c.w, mask)
 
-                def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
-                    return energy_discrepancy(energy, x, flip, c.num_negatives, c.w, mask)
-
-                return loss
-            levels = self.noise_levels()
-
-            def level_loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
-                level = levels.to(x)[torch.randint(len(levels), (len(x),), device=x.device)]
-                noisy = self.corrupt(x, mask, level)
-                repeated = level.repeat_interleave(c.num_negatives + 1)
-
-                def at_levels(states: Tensor, states_mask: Tensor) -> Tensor:
-                    return energy(states, states_mask, repeated)
-
-                return energy_discrepancy(at_levels, noisy, flip, c.num_negatives, c.w, mask)
-
-            return level_loss
+            return loss
         generator = torch.Generator().manual_seed(config.seed)
         cpu = torch.device("cpu")
         x0, mask = self.noise_states(config.cd_chains, generator, cpu)
@@ -342,24 +304,12 @@ class GraphEBM(EnergyModel):
         n_max = self.config.max_nodes
         # Chains sorted by node count run in groups padded only to the group's largest graph:
         # the same target distribution, much less work on padding.
-        schedule = self.annealing(steps)
         for rows, pairs in size_buckets(mask, n_max, SAMPLING_GROUPS):
-            moved, group_mask = x[rows][:, pairs], mask[rows][:, pairs]
-            for level, level_steps in schedule:
-                at_level = energy if self.config.levels == 1 else AtLevel(energy, level)
-                moved = chain.sample(at_level, moved, level_steps, group_mask, generator=generator, progress=progress)
+            moved = chain.sample(
+                energy, x[rows][:, pairs], steps, mask[rows][:, pairs], generator=generator, progress=progress
+            )
             x[rows[:, None], pairs] = moved
         return edges_to_adj(x * mask, n_max), node_mask_from_pairs(mask, n_max)
-
-    def annealing(self, steps: int) -> list[tuple[float, int]]:
-        r"""``(level, steps)`` of each stage of a chain of ``steps`` sampler steps: from the highest
-        noise level down to :math:`\beta = 0`; half the steps go to :math:`\beta = 0`, the rest are
-        shared evenly by the noisy levels. One stage at level 0 without ``levels``."""
-        levels = self.noise_levels().tolist()
-        if len(levels) == 1:
-            return [(0.0, steps)]
-        noisy = (steps // 2) // (len(levels) - 1)
-        return [(level, noisy) for level in reversed(levels[1:])] + [(0.0, steps - noisy * (len(levels) - 1))]
 
     def decode(self, tensors: States) -> list[nx.Graph]:
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""

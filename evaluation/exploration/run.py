@@ -23,6 +23,7 @@ p.add_argument("--model", default="{}")
 p.add_argument("--train", default="{}")
 p.add_argument("--per-node", type=float, default=None)
 p.add_argument("--cap", type=float, default=None)
+p.add_argument("--density-frac", type=float, default=None)
 a = p.parse_args()
 if a.cap is not None:
     from edgraph.models import graph as G
@@ -50,11 +51,27 @@ if a.per_node is not None:
 train, _test = family(a.data)
 fit_graphs, val = hold_out(train, 0.2, a.seed)
 n_max = max(g.number_of_nodes() for g in train)
+if a.density_frac is not None:
+    from edgraph.models import graph as G
+    from edgraph.perturbations import _free_sites, _flip
+    edges_n = np.zeros(n_max + 1); pairs_n = np.zeros(n_max + 1)
+    for g in fit_graphs:
+        n = g.number_of_nodes(); edges_n[n] += g.number_of_edges(); pairs_n[n] += n * (n - 1) / 2
+    rho = torch.tensor(np.where(pairs_n > 0, edges_n / np.maximum(pairs_n, 1), 0.0), dtype=torch.float32)
+    class DensityFlip:
+        def __init__(self, eps, f): self.eps, self.f = eps, f
+        def sample(self, x, mask=None, generator=None):
+            free = _free_sites(mask, x.shape)
+            count = free.sum(-1, keepdim=True).float()
+            n = ((1 + torch.sqrt(1 + 8 * count)) / 2).round().long()
+            eps = (self.f * rho[n]).clamp(max=self.eps, min=1e-3)
+            return _flip(x, eps, free, generator)
+    G.GraphConfig.perturbation = lambda self: DensityFlip(self.eps, a.density_frac)
 model = GraphEBM(n_max, **json.loads(a.model))
 t0 = time.time()
 model.fit(fit_graphs, max_steps=a.steps, max_minutes=a.minutes, seed=a.seed, progress=False, **json.loads(a.train))
 t_train = time.time() - t0
-res = {"cap": a.cap, "per_node": a.per_node, "tag": a.tag, "data": a.data, "seed": a.seed, "model": json.loads(a.model), "train": json.loads(a.train), "steps": model.steps_trained, "train_s": t_train}
+res = {"density_frac": a.density_frac, "cap": a.cap, "per_node": a.per_node, "tag": a.tag, "data": a.data, "seed": a.seed, "model": json.loads(a.model), "train": json.loads(a.train), "steps": model.steps_trained, "train_s": t_train}
 for ss in sorted({a.sampler_steps, 2 * a.sampler_steps}):
     t0 = time.time()
     samples = model.sample(a.num, seed=0, steps=ss)
