@@ -392,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--ema-decay", dest="ema_decay", type=float)
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
-    train.add_argument("--flips", type=float, help="flipped pairs per graph (replaces --eps)")
+    train.add_argument(
+        "--flips", type=float, help="the most flipped pairs per graph in the ED perturbation (caps --eps)"
+    )
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
         "--eps-atoms", dest="eps_atoms", type=float, help="atom-type resampling probability (molecule datasets)"

@@ -101,10 +101,11 @@ def _flip(x: Tensor, prob: float | Tensor, free: Tensor | None, generator: torch
 
 @dataclass(frozen=True)
 class ScaledBernoulliFlip:
-    r"""Flip each free bit with a probability that gives every state about ``flips`` flips.
+    r"""Flip each free bit with a probability that gives every state about ``flips`` flips, or
+    fewer where that would take a flip probability above ``max_eps``.
 
     .. math::
-        \varepsilon_i = \min\big(\text{flips} / D_i,\ 1/2\big), \qquad
+        \varepsilon_i = \min\big(\text{flips} / D_i,\ \varepsilon_\max\big), \qquad
         y = x \oplus \xi, \quad \xi_d \sim \mathrm{Bernoulli}(\varepsilon_i)
 
     with :math:`D_i` the number of free bits of state :math:`i` (its valid node pairs, for a
@@ -116,6 +117,7 @@ class ScaledBernoulliFlip:
 
     Args:
         flips: expected number of flipped bits per state, > 0.
+        max_eps: the largest flip probability, in (0, 1) (default 1/2).
 
     Example:
         >>> flip = ScaledBernoulliFlip(2.0)
@@ -123,18 +125,27 @@ class ScaledBernoulliFlip:
         >>> y = flip.sample(torch.zeros(2, 100).expand(4000, 2, 100), mask, torch.Generator().manual_seed(0))
         >>> [round(v, 1) for v in y.sum(-1).mean(0).tolist()]
         [2.0, 2.0]
+
+        With ``max_eps = 0.2`` the 6-bit state flips :math:`0.2 \times 6 = 1.2` bits:
+
+        >>> capped = ScaledBernoulliFlip(2.0, max_eps=0.2)
+        >>> y = capped.sample(torch.zeros(4000, 2, 100), mask, torch.Generator().manual_seed(0))
+        >>> [round(v, 1) for v in y.sum(-1).mean(0).tolist()]
+        [1.2, 2.0]
     """
 
     flips: float
+    max_eps: float = 0.5
 
     def __post_init__(self) -> None:
         if not (isinstance(self.flips, (int, float)) and self.flips > 0):
             raise ValueError(f"ScaledBernoulliFlip flips must be a positive number, got {self.flips!r}")
+        _check_probability("ScaledBernoulliFlip max_eps", self.max_eps)
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
         free = _free_sites(mask, x.shape)
         count = free.sum(-1, keepdim=True) if free is not None else torch.tensor(float(x.shape[-1]))
-        return _flip(x, (self.flips / count.clamp(min=1)).clamp(max=0.5), free, generator)
+        return _flip(x, (self.flips / count.clamp(min=1)).clamp(max=self.max_eps), free, generator)
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,15 @@ def test_both_models_share_one_sampling_signature():
         assert all(p.kind is p.KEYWORD_ONLY for p in options)  # hyperparameters are named
 
 
-def test_eps_and_flips_cannot_both_be_set():
-    assert GraphEBM(5).config.eps == 0.2 and GraphEBM(5).config.flips is None
-    assert GraphEBM(5, flips=8).config.eps is None
-    with pytest.raises(ValueError, match="set eps or flips, not both"):
-        GraphEBM(5, eps=0.1, flips=8)
+def test_flips_caps_the_flip_probability_eps():
+    from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
+
+    assert GraphEBM(5).config.perturbation() == ScaledBernoulliFlip(6.0, max_eps=0.2)
+    assert GraphEBM(5, flips=None).config.perturbation() == BernoulliFlip(0.2)
+    assert GraphEBM(5, eps=0.1, flips=8).config.perturbation() == ScaledBernoulliFlip(8, max_eps=0.1)
+    for bad in ({"eps": 1.0}, {"eps": 0.0}, {"flips": 0.0}):
+        with pytest.raises(ValueError, match="eps|flips"):
+            GraphEBM(5, **bad)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +55,8 @@ def test_eps_and_flips_cannot_both_be_set():
     [
         ({"hidden": "lots"}, "option hidden must be an integer"),
         ({"features": "degree"}, "option features must be a list of strings"),
-        ({"eps": "1e-3"}, "option eps must be a number or null"),
+        ({"eps": "1e-3"}, "option eps must be a number"),
+        ({"flips": "8"}, "option flips must be a number or null"),
         ({"layers": 2.5}, "option layers must be an integer"),
         ({"eps": 1.5}, "eps must be a flip probability"),
     ],

@@ -170,6 +170,18 @@ def test_scaled_flip_gives_every_state_the_same_expected_flips():
     assert abs(capped.mean().item() - 0.5) < 0.01  # probability capped at 1/2 for tiny states
 
 
+def test_scaled_flip_caps_the_flip_probability_at_max_eps():
+    from edgraph.perturbations import ScaledBernoulliFlip
+
+    mask = torch.zeros(2, 100)
+    mask[0, :10], mask[1, :] = 1, 1  # 10 free bits: 0.2 x 10 = 2 flips; 100 free bits: 8 flips, not 20
+    y = ScaledBernoulliFlip(8.0, max_eps=0.2).sample(torch.zeros(20000, 2, 100), mask, torch.Generator().manual_seed(1))
+    rates = y.mean(0).sum(-1)
+    assert abs(rates[0].item() - 2.0) < 0.03 and abs(rates[1].item() - 8.0) < 0.06
+    with pytest.raises(ValueError, match="max_eps"):
+        ScaledBernoulliFlip(8.0, max_eps=1.5)
+
+
 def test_scaled_flip_validates_its_argument():
     from edgraph.perturbations import ScaledBernoulliFlip
 

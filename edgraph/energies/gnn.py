@@ -13,10 +13,6 @@ input node features include structural counts computed from adjacency powers:
   :math:`1/\binom{N-1}{2}`;
 * ``"cycles4"``: 4-cycles through node :math:`i`,
   :math:`c_i = \tfrac12\big[(A^4)_{ii} - d_i^2 - \sum_j A_{ij}(d_j - 1)\big]`, scaled by :math:`1/N^2`;
-* ``"random_walk"``: return probabilities of random walks, :math:`(P^k)_{ii}` for
-  :math:`k = 2..8` with :math:`P = D^{-1}A` (random-walk structural encodings, Dwivedi et al.,
-  "Graph Neural Networks with Learnable Structural and Positional Representations", ICLR 2022),
-  one column per :math:`k`; they see cycles and community structure beyond triangles;
 * ``"size"``: :math:`n/N`, so the energy is conditioned on the node count.
 """
 
@@ -31,9 +27,7 @@ from torch_geometric.nn import DenseGINConv
 from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs, num_pairs, size_buckets
 
 #: Names of the structural node features :func:`structural_features` computes (see the module docstring).
-NODE_FEATURES = ("degree", "triangles", "cycles4", "random_walk", "size")
-#: Longest random walk of the ``"random_walk"`` features.
-WALK_LENGTH = 8
+NODE_FEATURES = ("degree", "triangles", "cycles4", "size")
 MIN_GROUP = 64
 
 
@@ -66,12 +60,6 @@ def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str], ma
             walks4 = (adj2 * adj2).sum(-1)  # diag(A^4) = sum_j (A^2)_ij^2
             cycles = (walks4 - degree**2 - (adj * (degree[:, None, :] - 1)).sum(-1)) / 2
             columns.append(cycles / big_n**2)
-        elif name == "random_walk":
-            walk = adj / degree.clamp(min=1)[..., None]
-            power = walk
-            for _ in range(WALK_LENGTH - 1):
-                power = power @ walk
-                columns.append(torch.diagonal(power, dim1=-2, dim2=-1))
         else:
             size = node_mask.sum(-1, keepdim=True).to(adj.dtype) / big_n
             columns.append(size.expand_as(degree))
@@ -134,11 +122,11 @@ class GraphEnergy(nn.Module):
         buckets: int = 3,
     ) -> None:
         super().__init__()
-        width = structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features).shape[-1]
+        structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
-        self.embed = nn.Linear(width + 1, hidden)
+        self.embed = nn.Linear(len(self.features) + 1, hidden)
         self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
         self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 

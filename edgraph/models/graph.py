@@ -43,21 +43,24 @@ if TYPE_CHECKING:
 
     from edgraph.training import EnergyModule, Loss, TrainConfig
 
-#: Edge-flip probability of the ED perturbation when neither ``eps`` nor ``flips`` is given.
+#: Edge-flip probability of the ED perturbation.
 DEFAULT_EPS = 0.2
+#: Most flipped pairs per graph (expected) in the ED perturbation: a graph of ``D`` valid pairs flips
+#: each with probability ``min(DEFAULT_EPS, DEFAULT_FLIPS / D)``.
+DEFAULT_FLIPS: float | None = 6.0
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
 
 
 @dataclass
 class GraphConfig:
-    """The arguments of :class:`GraphEBM`, resolved and checked (``eps`` or ``flips`` is set, not both)."""
+    """The arguments of :class:`GraphEBM`, checked."""
 
     max_nodes: int
     hidden: int
     layers: int
     features: Sequence[str]
-    eps: float | None
+    eps: float
     flips: float | None
     num_negatives: int
     w: float
@@ -67,11 +70,7 @@ class GraphConfig:
 
     def __post_init__(self) -> None:
         check_options(self)
-        if self.eps is not None and self.flips is not None:
-            raise ValueError(f"set eps or flips, not both (got eps={self.eps}, flips={self.flips})")
-        if self.eps is None and self.flips is None:
-            self.eps = DEFAULT_EPS
-        if self.eps is not None and not 0 < self.eps < 1:
+        if not 0 < self.eps < 1:
             raise ValueError(f"eps must be a flip probability in (0, 1), got {self.eps}")
         if self.flips is not None and not self.flips > 0:
             raise ValueError(f"flips must be a positive number of flipped pairs per graph, got {self.flips}")
@@ -82,10 +81,9 @@ class GraphConfig:
             raise ValueError(f"features must be a non-empty subset of {NODE_FEATURES}, got {list(self.features)}")
 
     def perturbation(self) -> BernoulliFlip | ScaledBernoulliFlip:
-        """The ED perturbation: flips with probability ``eps``, or about ``flips`` per graph."""
+        """The ED perturbation: flips with probability ``eps``, capped at about ``flips`` per graph."""
         if self.flips is not None:
-            return ScaledBernoulliFlip(self.flips)
-        assert self.eps is not None  # __post_init__ sets one of the two
+            return ScaledBernoulliFlip(self.flips, max_eps=self.eps)
         return BernoulliFlip(self.eps)
 
 
@@ -97,8 +95,10 @@ class GraphEBM(EnergyModel):
         hidden: width of the GIN energy's node embeddings.
         layers: number of message-passing layers.
         features: structural node features (:data:`~edgraph.energies.gnn.NODE_FEATURES`).
-        eps: flip probability of each valid node pair in the ED perturbation (default 0.2).
-        flips: instead of ``eps``: about ``flips`` flipped pairs per graph, whatever its size.
+        eps: flip probability of each valid node pair in the ED perturbation.
+        flips: the most flipped pairs per graph (expected): a graph of :math:`D` valid pairs
+            flips each with probability :math:`\min(\varepsilon, \text{flips}/D)`;
+            ``None`` for no cap.
         num_negatives: ``M``, negatives per training graph in the ED estimator.
         w: the ED stabiliser (the ``w/M`` inside the logarithm).
         sampler: default sampler, one of ``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``.
@@ -123,8 +123,8 @@ class GraphEBM(EnergyModel):
         hidden: int = 64,
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
-        eps: float | None = None,
-        flips: float | None = None,
+        eps: float = DEFAULT_EPS,
+        flips: float | None = DEFAULT_FLIPS,
         num_negatives: int = 32,
         w: float = 1.0,
         sampler: str = "gwg",
