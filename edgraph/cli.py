@@ -32,12 +32,14 @@ from edgraph.graphs import read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
-from edgraph.models.graph import GraphConfig
+from edgraph.models.graph import GraphConfig, saved_graph_config
 from edgraph.samplers import DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
 RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root"}
 MOLECULE_FORMAT = "edgraph.MoleculeEBM"
+#: What `--flips none` parses to: the flips cap removed.
+NO_CAP = "none"
 
 
 def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
@@ -80,7 +82,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     ``--graphs``): defaults < the saved run config (on ``--resume``) < the config file < flags.
     Unknown options are refused."""
     saved_file = Path(args.out) / "config.json"
-    saved = read_json_mapping(saved_file) if args.resume and saved_file.is_file() else {}
+    saved = saved_graph_config(read_json_mapping(saved_file)) if args.resume and saved_file.is_file() else {}
     for size in ("max_nodes", "max_atoms"):  # fixed by the dataset, recorded for the reader
         saved.pop(size, None)
     given = {
@@ -109,6 +111,8 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
         )
     if values.get("max_minutes") is not None and "max_steps" not in {**saved, **given}:
         values["max_steps"] = None  # a time budget alone: train until the time is up
+    if values.get("flips") == NO_CAP:
+        values["flips"] = None
     model = {k: v for k, v in values.items() if k in model_keys}
     train = {k: v for k, v in values.items() if k in train_keys}
     return model, train, dataset
@@ -393,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ema-decay", dest="ema_decay", type=float)
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
     train.add_argument(
-        "--flips", type=float, help="the most flipped pairs per graph in the ED perturbation (caps --eps)"
+        "--flips",
+        type=_flips,
+        help="the most flipped pairs per graph in the ED perturbation (caps --eps; default 6, 'none': no cap)",
     )
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
@@ -499,6 +505,20 @@ def _bounded_int(lower: int, upper: int | None, what: str) -> Any:
         return value
 
     return parse
+
+
+def _flips(text: str) -> float | str:
+    """``--flips``: a positive number, or ``none`` for no cap (kept as the string until the options
+    are merged, since a flag's ``None`` means "not given")."""
+    if text.lower() == "none":
+        return NO_CAP
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'none'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of flipped pairs")
+    return value
 
 
 _positive_int = _bounded_int(1, None, "a positive integer")

@@ -113,7 +113,8 @@ class ScaledBernoulliFlip:
     stays symmetric and Energy Discrepancy applies unchanged. A fixed ``eps`` flips
     :math:`\varepsilon D_i` bits: under 1 for a 4-node graph and 14 for an 18-node graph at
     ``eps = 0.1``, so the perturbation is local for small graphs and global for large ones; this
-    one is equally local for all sizes.
+    one is equally local for all states of at least :math:`\text{flips}/\varepsilon_\max` bits,
+    and smaller states flip a share :math:`\varepsilon_\max` of their bits.
 
     Args:
         flips: expected number of flipped bits per state, > 0.
@@ -122,14 +123,14 @@ class ScaledBernoulliFlip:
     Example:
         >>> flip = ScaledBernoulliFlip(2.0)
         >>> mask = torch.tensor([[1.0] * 6 + [0.0] * 94, [1.0] * 100])
-        >>> y = flip.sample(torch.zeros(2, 100).expand(4000, 2, 100), mask, torch.Generator().manual_seed(0))
+        >>> y = flip.sample(torch.zeros(2, 100).expand(20000, 2, 100), mask, torch.Generator().manual_seed(0))
         >>> [round(v, 1) for v in y.sum(-1).mean(0).tolist()]
         [2.0, 2.0]
 
         With ``max_eps = 0.2`` the 6-bit state flips :math:`0.2 \times 6 = 1.2` bits:
 
         >>> capped = ScaledBernoulliFlip(2.0, max_eps=0.2)
-        >>> y = capped.sample(torch.zeros(4000, 2, 100), mask, torch.Generator().manual_seed(0))
+        >>> y = capped.sample(torch.zeros(20000, 2, 100), mask, torch.Generator().manual_seed(0))
         >>> [round(v, 1) for v in y.sum(-1).mean(0).tolist()]
         [1.2, 2.0]
     """

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
         "sample_seeds": args.sample_seeds,
         "results": results,
         "floors": floors,
-        "data_novelty": graph_novelty(test, train),
+        "data_novelty": graph_novelty(test, train, clean=False),
         "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()},
         "threads": torch.get_num_threads(),
         "command": " ".join(sys.argv),
@@ -257,10 +257,11 @@ def ablation_table(paths: list[str]) -> str:
         seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
         runs = sampling_runs(report, "large")
         novel = statistics.fmean(r["novelty"] for r in runs)
+        data_novel = f"{report['data_novelty']:.2f}" if "data_novelty" in report else "–"
         lines.append(
             f"| {report['dataset']} | {label(path, report)} | {seeds} | {train_s:.0f} | {steps:.0f} | {sample_s:.1f} | "
             + " | ".join(cells)
-            + f" | {novel:.2f} | {report['data_novelty']:.2f} |"
+            + f" | {novel:.2f} | {data_novel} |"
         )
     return "\n".join(lines)
 

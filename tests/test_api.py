@@ -45,8 +45,13 @@ def test_flips_caps_the_flip_probability_eps():
     assert GraphEBM(5).config.perturbation() == ScaledBernoulliFlip(6.0, max_eps=0.2)
     assert GraphEBM(5, flips=None).config.perturbation() == BernoulliFlip(0.2)
     assert GraphEBM(5, eps=0.1, flips=8).config.perturbation() == ScaledBernoulliFlip(8, max_eps=0.1)
-    for bad in ({"eps": 1.0}, {"eps": 0.0}, {"flips": 0.0}):
-        with pytest.raises(ValueError, match="eps|flips"):
+    for bad, message in (
+        ({"eps": 1.0}, "eps must be a flip probability"),
+        ({"eps": 0.0}, "eps must be a flip probability"),
+        ({"flips": 0.0}, "flips must be a positive number"),
+        ({"eps": None, "flips": 8}, "flips caps it rather than replacing it"),
+    ):
+        with pytest.raises(ValueError, match=message):
             GraphEBM(5, **bad)
 
 
@@ -184,3 +189,18 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_weight
     )
     with pytest.raises(ValueError, match="val_fraction"):
         GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)
+
+
+def test_models_saved_when_flips_replaced_eps_load_with_their_perturbation(tmp_path):
+    import torch
+
+    from edgraph.perturbations import ScaledBernoulliFlip
+
+    model = GraphEBM(5, hidden=8, layers=1)
+    model._set_training_data(model.encode([nx.path_graph(4), nx.cycle_graph(5)]))
+    model.save(tmp_path / "model.pt")
+    payload = torch.load(tmp_path / "model.pt", weights_only=True)
+    payload["config"].update(eps=None, flips=8.0)  # how such a model was saved: eps null
+    torch.save(payload, tmp_path / "old.pt")
+    loaded = GraphEBM.load(tmp_path / "old.pt")
+    assert loaded.config.perturbation() == ScaledBernoulliFlip(8.0, max_eps=0.5)  # the old cap at 1/2

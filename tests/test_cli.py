@@ -109,7 +109,9 @@ def test_cuda_without_gpu_is_refused(tmp_path, capsys):
 
 def test_config_file_and_flags(tmp_path):
     config = tmp_path / "config.yaml"
-    config.write_text("dataset: ego_small\nhidden: 8\nlayers: 1\nnum_negatives: 4\neps: 0.2\nmax_steps: 2\n")
+    config.write_text(
+        "dataset: ego_small\nhidden: 8\nlayers: 1\nnum_negatives: 4\neps: 0.2\nflips: null\nmax_steps: 2\n"
+    )
     run = tmp_path / "run"
     assert (
         main(
@@ -130,6 +132,17 @@ def test_config_file_and_flags(tmp_path):
     )
     resolved = json.loads((run / "config.json").read_text())
     assert resolved["eps"] == 0.05 and resolved["hidden"] == 8 and resolved["max_steps"] == 2
+    assert resolved["flips"] is None  # the file removed the cap on the flips per graph
+
+
+def test_flips_flag_sets_or_removes_the_cap(tmp_path):
+    base = ["train", "--dataset", "ego_small", "--max-steps", "1", "--hidden", "8", "--layers", "1"]
+    for flag, expected in (("3", 3.0), ("none", None)):
+        run = tmp_path / flag
+        assert main([*base, "--out", str(run), "--flips", flag, "--no-progress"]) == 0
+        assert json.loads((run / "config.json").read_text())["flips"] == expected
+    with pytest.raises(SystemExit):
+        main([*base, "--out", str(tmp_path / "bad"), "--flips", "-2"])
 
 
 def test_killed_run_resumes_at_the_saved_step(tmp_path):

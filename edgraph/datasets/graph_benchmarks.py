@@ -116,10 +116,12 @@ def lobster_small(root: str | os.PathLike | None = None, seed: int = 0, num_grap
     legs grow toes; the recipe of GRAN's lobster dataset, Liao et al. 2019, at a smaller size),
     drawn until ``num_graphs`` have 15..24 nodes.
     """
+    # networkx 3.5 renamed random_lobster to random_lobster_graph (same draws); older ones lack the new name
+    lobster = getattr(nx, "random_lobster_graph", None) or nx.random_lobster
     rng = np.random.default_rng(seed)
     graphs: list[nx.Graph] = []
     while len(graphs) < num_graphs:
-        graph = nx.random_lobster(6, 0.7, 0.7, seed=int(rng.integers(2**31)))
+        graph = lobster(6, 0.7, 0.7, seed=int(rng.integers(2**31)))
         if 15 <= graph.number_of_nodes() <= 24:
             graphs.append(nx.convert_node_labels_to_integers(graph))
     return graphs

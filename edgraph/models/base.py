@@ -191,8 +191,9 @@ class EnergyModel(ABC):
         saved = _read_checkpoint(checkpoint, self.format)
         meta = saved["edgraph"]
         ours = _plain(dataclasses.asdict(self.config))
-        if meta["config"] != ours:
-            diff = {k: (meta["config"].get(k), v) for k, v in ours.items() if meta["config"].get(k) != v}
+        theirs = self._saved_config(meta["config"])
+        if theirs != ours:
+            diff = {k: (theirs.get(k), v) for k, v in ours.items() if theirs.get(k) != v}
             raise ValueError(f"cannot resume: the run belongs to another model (saved vs requested: {diff})")
         if not _same_record(meta.get("training_data"), record):
             raise ValueError("cannot resume: the run was trained on other data than the data given now")
@@ -212,7 +213,7 @@ class EnergyModel(ABC):
 
     def _check_saved_config(self, path: Path) -> None:
         """Refuse to restart, in place, a run whose ``config.json`` names another model."""
-        saved = read_json_mapping(path)
+        saved = self._saved_config(read_json_mapping(path))
         ours = _plain(dataclasses.asdict(self.config))
         diff = {k: (saved.get(k), v) for k, v in ours.items() if saved.get(k) != v}
         if diff:
@@ -353,7 +354,7 @@ class EnergyModel(ABC):
         payload = _read_checkpoint(path, cls.format)
         meta = payload.get("edgraph", payload)
         try:
-            model = cls(**meta["config"])
+            model = cls(**cls._saved_config(meta["config"]))
             model._set_training_data(meta["training_data"])
             model.steps_trained = int(meta["steps_trained"])
             selected = meta.get("selected_step")
@@ -376,6 +377,11 @@ class EnergyModel(ABC):
             raise ValueError(f"{path}: the saved weights hold NaN or infinite values")
         model.sampling_energy.requires_grad_(False)
         return model
+
+    @classmethod
+    def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The constructor arguments of a saved config, in this version's terms."""
+        return config
 
 
 def hold_out(items: list, fraction: float, seed: int) -> tuple[list, list]:

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 
 #: Edge-flip probability of the ED perturbation.
 DEFAULT_EPS = 0.2
-#: Most flipped pairs per graph (expected) in the ED perturbation: a graph of ``D`` valid pairs flips
-#: each with probability ``min(DEFAULT_EPS, DEFAULT_FLIPS / D)``.
+#: The most flipped pairs per graph (expected) in the ED perturbation, so that a graph of ``D`` valid
+#: pairs flips each with probability ``min(DEFAULT_EPS, DEFAULT_FLIPS / D)``.
 DEFAULT_FLIPS: float | None = 6.0
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
@@ -69,6 +69,8 @@ class GraphConfig:
     step_size: float
 
     def __post_init__(self) -> None:
+        if self.eps is None:
+            raise ValueError("eps must be a flip probability; flips caps it rather than replacing it (e.g. flips=8)")
         check_options(self)
         if not 0 < self.eps < 1:
             raise ValueError(f"eps must be a flip probability in (0, 1), got {self.eps}")
@@ -85,6 +87,16 @@ class GraphConfig:
         if self.flips is not None:
             return ScaledBernoulliFlip(self.flips, max_eps=self.eps)
         return BernoulliFlip(self.eps)
+
+
+def saved_graph_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved ``GraphEBM`` config in this version's terms: runs saved when ``flips`` replaced
+    ``eps`` store ``eps: null``, and their flip probability was capped at 1/2, which is ``eps=0.5``.
+
+    >>> saved_graph_config({"eps": None, "flips": 8})
+    {'eps': 0.5, 'flips': 8}
+    """
+    return {**config, "eps": 0.5} if "eps" in config and config["eps"] is None and config.get("flips") else config
 
 
 class GraphEBM(EnergyModel):
@@ -148,6 +160,10 @@ class GraphEBM(EnergyModel):
         )
         self.node_counts: Tensor | None = None
         self.edge_density: Tensor | None = None
+
+    @classmethod
+    def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        return saved_graph_config(config)
 
     def _new_energy(self) -> GraphEnergy:
         c = self.config
@@ -250,7 +266,8 @@ class GraphEBM(EnergyModel):
 
     def training_loss(self, config: TrainConfig) -> Loss:
         """The loss ``(energy, x, mask) -> scalar`` that ``config.objective`` names: ED with
-        Bernoulli flips of valid pairs (``eps`` or ``flips``), or PCD on chains from noise."""
+        Bernoulli flips of valid pairs (probability ``eps``, capped at about ``flips`` per graph), or PCD
+        on chains from noise."""
         c = self.config
         if config.objective == "ed":
             flip = c.perturbation()
