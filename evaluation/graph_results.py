@@ -228,6 +228,8 @@ def variant(report: dict) -> str:
         parts.append(f"{report['cd']['sampler']} k={report['cd']['steps']} penalty={report['cd']['energy_penalty']}")
     if report.get("max_steps"):
         parts.append(f"max_steps={report['max_steps']}")
+    if report.get("minutes"):
+        parts.append(f"minutes={report['minutes']:g}")
     for key in ("model_options", "train_options", "sampler_options"):
         parts += [f"{k}={v}" for k, v in report.get(key, {}).items()]
     return " ".join(parts)
@@ -236,6 +238,18 @@ def variant(report: dict) -> str:
 def label(path: str, report: dict) -> str:
     """A table row's method: its variant and the result file it comes from."""
     return f"{variant(report)} (`{Path(path).stem}`)"
+
+
+def times_floor(value: float, floor: float) -> str:
+    """``value`` as a multiple of the floor, e.g. ``"1.20×"``; a floor of 0 (trees have no
+    clustering) has no multiples, so the value is marked as above it or at it.
+
+    >>> times_floor(0.012, 0.01), times_floor(0.5, 0.0), times_floor(0.0, 0.0)
+    ('1.20×', 'floor 0', 'at floor 0')
+    """
+    if floor > 0:
+        return f"{value / floor:.2f}×"
+    return "at floor 0" if value == 0 else "floor 0"
 
 
 def ablation_table(paths: list[str]) -> str:
@@ -253,7 +267,7 @@ def ablation_table(paths: list[str]) -> str:
         num = report["results"][0]["large"]["num_generated"]
         floor = report["floors"]["gdss"][str(num)]
         train_s, steps, sample_s = budget(report, "large")
-        cells = [f"{ours[s]['mean']:.4f} ({ours[s]['mean'] / floor[s]['mean']:.2f}×)" for s in STATS[:3]]
+        cells = [f"{ours[s]['mean']:.4f} ({times_floor(ours[s]['mean'], floor[s]['mean'])})" for s in STATS[:3]]
         seeds = f"{','.join(map(str, report['train_seeds']))} × {','.join(map(str, report['sample_seeds']))}"
         runs = sampling_runs(report, "large")
         novel = statistics.fmean(r["novelty"] for r in runs)
