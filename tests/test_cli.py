@@ -204,3 +204,19 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     assert "trained 3 steps" in result.stdout
     assert "training on 2 processes (ddp)" in result.stderr
     assert (run / "model.pt").is_file()
+
+
+def test_a_run_saved_when_flips_replaced_eps_resumes(tmp_path):
+    run = tmp_path / "run"
+    base = ["train", "--dataset", "ego_small", "--out", str(run), "--hidden", "8", "--layers", "1", "--no-progress"]
+    assert main([*base, "--eps", "0.5", "--flips", "8", "--max-steps", "2"]) == 0
+    # make the run look as such runs were saved: eps null in config.json and in the checkpoint
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "eps": None}))
+    checkpoint = run / "checkpoints" / "last.ckpt"
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["edgraph"]["config"]["eps"] = None
+    torch.save(payload, checkpoint)
+    assert main(["train", "--out", str(run), "--resume", "--max-steps", "4", "--no-progress"]) == 0
+    assert torch.load(checkpoint, weights_only=True)["global_step"] == 4
+    assert json.loads((run / "config.json").read_text())["eps"] == 0.5
