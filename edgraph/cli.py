@@ -28,6 +28,7 @@ import torch
 import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
+from edgraph.energies.terms import TERMS, term_from_spec
 from edgraph.graphs import read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
@@ -224,6 +225,9 @@ def _sample(args: argparse.Namespace) -> None:
         model: EnergyModel = MoleculeEBM.load(args.checkpoint)
     else:
         model = GraphEBM.load(args.checkpoint)
+    terms = [term_from_spec(spec) for spec in args.term]
+    if terms and molecules:
+        raise ValueError("--term adds graph terms, which apply to graph models; this checkpoint is a molecule model")
     start = time.perf_counter()
     tensors = model.sample_tensors(
         args.num,
@@ -234,12 +238,14 @@ def _sample(args: argparse.Namespace) -> None:
         init=args.init,
         device=device,
         progress=args.progress,
+        terms=terms,
     )
     provenance = {
         "sampler": args.sampler or model.config.sampler,
         "steps": args.steps if args.steps is not None else model.config.sampler_steps,
         "seed": args.seed,
         "init": args.init,
+        **({"terms": args.term} if terms else {}),
         "seconds": round(time.perf_counter() - start, 3),
     }
     if not molecules:
@@ -449,6 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=INITS,
         default="noise",
         help="chain starts: noise from the training statistics, or training examples",
+    )
+    sample.add_argument(
+        "--term",
+        action="append",
+        default=[],
+        metavar="NAME=WEIGHT[:TARGET]",
+        help=f"add an energy term to the model's energy (repeatable); NAME is one of {', '.join(TERMS)}, "
+        "e.g. --term connected=5 or --term edges=2:30",
     )
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

@@ -47,23 +47,46 @@ def structural_features(adj: Tensor, node_mask: Tensor, names: Sequence[str], ma
     if unknown:
         raise ValueError(f"unknown node features {sorted(unknown)}; choose from {NODE_FEATURES}")
     big_n = max_nodes if max_nodes is not None else adj.shape[-1]
-    degree = adj.sum(-1)
     adj2 = adj @ adj
     columns = []
     for name in names:
         if name == "degree":
-            columns.append(degree / max(big_n - 1, 1))
+            columns.append(adj.sum(-1) / max(big_n - 1, 1))
         elif name == "triangles":
-            triangles = (adj2 * adj).sum(-1) / 2  # diag(A^3)/2 without forming A^3
-            columns.append(triangles / max((big_n - 1) * (big_n - 2) / 2, 1))
+            columns.append(node_triangles(adj, adj2) / max((big_n - 1) * (big_n - 2) / 2, 1))
         elif name == "cycles4":
-            walks4 = (adj2 * adj2).sum(-1)  # diag(A^4) = sum_j (A^2)_ij^2
-            cycles = (walks4 - degree**2 - (adj * (degree[:, None, :] - 1)).sum(-1)) / 2
-            columns.append(cycles / big_n**2)
+            columns.append(node_cycles4(adj, adj2) / big_n**2)
         else:
             size = node_mask.sum(-1, keepdim=True).to(adj.dtype) / big_n
-            columns.append(size.expand_as(degree))
+            columns.append(size.expand(adj.shape[:-1]))
     return torch.stack(columns, -1) * node_mask[..., None]
+
+
+def node_triangles(adj: Tensor, adj2: Tensor | None = None) -> Tensor:
+    r"""Triangles through each node, :math:`t_i = (A^3)_{ii}/2`, of ``adj [B, N, N]``: ``[B, N]``.
+
+    ``adj2`` is :math:`A^2` when the caller has it already.
+
+    >>> node_triangles(torch.ones(1, 3, 3) - torch.eye(3))
+    tensor([[1., 1., 1.]])
+    """
+    adj2 = adj @ adj if adj2 is None else adj2
+    return (adj2 * adj).sum(-1) / 2  # diag(A^3)/2 without forming A^3
+
+
+def node_cycles4(adj: Tensor, adj2: Tensor | None = None) -> Tensor:
+    r"""4-cycles through each node of ``adj [B, N, N]``: ``[B, N]``,
+    :math:`c_i = \tfrac12\big[(A^4)_{ii} - d_i^2 - \sum_j A_{ij}(d_j - 1)\big]`.
+
+    ``adj2`` is :math:`A^2` when the caller has it already.
+
+    >>> node_cycles4(torch.ones(1, 4, 4) - torch.eye(4))  # K4: 3 four-cycles, each through every node
+    tensor([[3., 3., 3., 3.]])
+    """
+    adj2 = adj @ adj if adj2 is None else adj2
+    degree = adj.sum(-1)
+    walks4 = (adj2 * adj2).sum(-1)  # diag(A^4) = sum_j (A^2)_ij^2
+    return (walks4 - degree**2 - (adj * (degree[:, None, :] - 1)).sum(-1)) / 2
 
 
 def mlp(sizes: Sequence[int]) -> nn.Sequential:

@@ -21,13 +21,14 @@ import math
 import numbers
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from edgraph.energies.terms import ComposedEnergy, EnergyTerm
 from edgraph.io import atomic_write, read_json_mapping, run_lock
 from edgraph.options import check_fields
 from edgraph.samplers import DISCRETE_SAMPLERS, Sampler, make_sampler
@@ -268,6 +269,7 @@ class EnergyModel(ABC):
         init: str = "noise",
         device: str | torch.device | None = None,
         progress: bool = False,
+        terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
     ) -> list:
         r"""Generate ``num`` samples (node or atom counts drawn from the training distribution).
 
@@ -275,7 +277,10 @@ class EnergyModel(ABC):
         ``step_size`` default to the model's config; the same ``seed`` gives the same samples.
         ``init="noise"`` starts each chain from the training statistics, ``init="data"`` at a
         training example drawn uniformly (``steps=0`` then returns training examples unchanged).
-        ``progress=True`` reports the sampler's steps on stderr.
+        ``progress=True`` reports the sampler's steps on stderr. ``terms`` are added to the learned
+        energy (:mod:`edgraph.energies.terms`): the chains sample
+        :math:`p(x) \propto \exp(-E_\theta(x) - \sum_k \lambda_k T_k(x))`, for instance
+        ``terms=[Connected(weight=5)]``; a plain callable ``energy(x, mask) -> [B]`` counts with weight 1.
         """
         return self.decode(
             self.sample_tensors(
@@ -287,6 +292,7 @@ class EnergyModel(ABC):
                 init=init,
                 device=device,
                 progress=progress,
+                terms=terms,
             )
         )
 
@@ -301,6 +307,7 @@ class EnergyModel(ABC):
         init: str = "noise",
         device: str | torch.device | None = None,
         progress: bool = False,
+        terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
         energy: nn.Module | None = None,
     ) -> States:
         """What :meth:`sample` decodes: the model's dense tensors, on the CPU; arguments as in
@@ -316,6 +323,8 @@ class EnergyModel(ABC):
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
         energy = self.sampling_energy if energy is None else energy
+        if terms:
+            energy = ComposedEnergy(energy, terms)
         device = torch.device(device) if device is not None else next(energy.parameters()).device
         generator = torch.Generator(device)
         generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))

@@ -33,7 +33,7 @@ the graph; ``correct=True`` applies the valence correction first (:mod:`edgraph.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -43,6 +43,7 @@ from torch import Tensor, nn
 
 from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dense_to_smiles, mols_to_dense
 from edgraph.energies.molecule import MoleculeEnergy
+from edgraph.energies.terms import EnergyTerm
 from edgraph.graphs import num_pairs, pair_mask
 from edgraph.models.base import EnergyModel, States, check_options, draw
 from edgraph.objectives import energy_discrepancy
@@ -385,11 +386,13 @@ class MoleculeEBM(EnergyModel):
         init: str = "noise",
         device: str | torch.device | None = None,
         progress: bool = False,
+        terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
         correct: bool = False,
     ) -> list[str | None]:
         """Generate ``num`` molecules as canonical SMILES (``None`` where a generated graph does
         not sanitize); ``correct=True`` applies the valence correction first. The other arguments
-        are those of :meth:`edgraph.models.base.EnergyModel.sample`."""
+        are those of :meth:`edgraph.models.base.EnergyModel.sample`; ``terms`` must read this
+        model's states (the graph terms of :mod:`edgraph.energies.terms` read graph models' edge vectors)."""
         tensors = self.sample_tensors(
             num,
             seed=seed,
@@ -399,5 +402,6 @@ class MoleculeEBM(EnergyModel):
             init=init,
             device=device,
             progress=progress,
+            terms=terms,
         )
         return self.decode(tensors, correct=correct)
