@@ -33,7 +33,7 @@ from edgraph.graphs import read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
-from edgraph.models.graph import ENERGIES, GraphConfig, saved_graph_config
+from edgraph.models.graph import GraphConfig, saved_graph_config
 from edgraph.samplers import DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
@@ -407,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_flips,
         help="the most flipped pairs per graph in the ED perturbation (caps --eps; default 6, 'none': no cap)",
     )
-    train.add_argument("--num-negatives", dest="num_negatives", type=int, help="ED negatives per graph (default 32)")
+    train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
         "--eps-atoms", dest="eps_atoms", type=float, help="atom-type resampling probability (molecule datasets)"
     )
@@ -418,17 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--objective", choices=["ed", "pcd"], help="ED (default) or the PCD baseline")
     train.add_argument("--cd-sampler", dest="cd_sampler", choices=DISCRETE_SAMPLERS)
     train.add_argument("--cd-steps", dest="cd_steps", type=int, help="sampler steps per PCD update")
-    train.add_argument(
-        "--energy",
-        choices=sorted(ENERGIES),
-        help="energy network of graph models: gin (node features, the default) or ppgn (pair features)",
-    )
-    train.add_argument("--hidden", type=int, help="feature width (default: gin 64, ppgn 16)")
-    train.add_argument("--layers", type=int, help="layers or blocks (default: gin 4, ppgn 3)")
+    train.add_argument("--hidden", type=int)
+    train.add_argument("--layers", type=int)
     train.add_argument("--sampler", choices=DISCRETE_SAMPLERS, help="default sampler of the model")
-    train.add_argument(
-        "--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps (default: gin 200, ppgn 400)"
-    )
+    train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
     train.add_argument(

@@ -3,8 +3,7 @@
 Both use the default GraphEBM energy and batch size 32, the same optimiser step, and the same
 data; each configuration runs in its own process so that its peak resident memory is its own.
 ED with M = 32 is also timed by the energy's ``buckets`` (size groups, each padded only to its
-largest graph; 1 = the whole batch padded to 18 nodes): the same loss, less work on padding;
-and with the pair-level energy (``energy="ppgn"``) instead of the GIN.
+largest graph; 1 = the whole batch padded to 18 nodes): the same loss, less work on padding.
 
     python evaluation/bench_training.py [--steps 30] [--out evaluation/results/bench_training.json]
 """
@@ -25,14 +24,14 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int, energy: str) -> dict:
+def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int) -> dict:
     """Time ``steps`` optimiser steps of one configuration in this process."""
     from edgraph import GraphEBM
     from edgraph.datasets import load_graphs
     from edgraph.training import TrainConfig
 
     torch.manual_seed(0)
-    model = GraphEBM(18, energy=energy, **({"num_negatives": value} if objective == "ed" else {}))
+    model = GraphEBM(18, **({"num_negatives": value} if objective == "ed" else {}))
     model.energy.buckets = buckets
     x, mask = model.prepare(load_graphs("ego_small", "train"))
     loss = model.training_loss(TrainConfig(objective=objective, cd_steps=value, cd_sampler=sampler))
@@ -52,7 +51,6 @@ def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int, 
     median = sorted(times)[len(times) // 2]
     return {
         "objective": objective,
-        "energy": energy,
         "M" if objective == "ed" else "k": value,
         "buckets": buckets,
         "steps_per_second": 1.0 / median,
@@ -66,21 +64,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--sampler", default="gwg")
-    parser.add_argument("--one", nargs=4, metavar=("OBJECTIVE", "VALUE", "BUCKETS", "ENERGY"), help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=3, metavar=("OBJECTIVE", "VALUE", "BUCKETS"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(RESULTS / "bench_training.json"))
     args = parser.parse_args()
     if args.one:
-        objective, value, buckets, energy = args.one
-        print(json.dumps(run_one(objective, int(value), args.steps, args.sampler, int(buckets), energy)))
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.steps, args.sampler, int(args.one[2]))))
         return
     rows = []
     configurations = (
-        [("ed", m, 3, "gin") for m in (4, 16, 32, 64)]
-        + [("ed", 32, b, "gin") for b in (1, 2, 6)]
-        + [("ed", m, 3, "ppgn") for m in (8, 32)]
-        + [("pcd", k, 3, "gin") for k in (1, 5, 10, 20)]
+        [("ed", m, 3) for m in (4, 16, 32, 64)]
+        + [("ed", 32, b) for b in (1, 2, 6)]
+        + [("pcd", k, 3) for k in (1, 5, 10, 20)]
     )
-    for objective, value, buckets, energy in configurations:
+    for objective, value, buckets in configurations:
         result = subprocess.run(
             [
                 sys.executable,
@@ -89,7 +85,6 @@ def main() -> None:
                 objective,
                 str(value),
                 str(buckets),
-                energy,
                 "--steps",
                 str(args.steps),
                 "--sampler",

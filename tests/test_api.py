@@ -31,45 +31,12 @@ def test_both_models_share_one_sampling_signature():
         return [p.name for p in inspect.signature(method).parameters.values() if p.kind is p.KEYWORD_ONLY]
 
     graph, molecule = keywords(GraphEBM.sample), keywords(MoleculeEBM.sample)
-    assert graph == ["seed", "sampler", "steps", "step_size", "init", "device", "progress", "terms"]
+    assert graph == ["seed", "sampler", "steps", "step_size", "init", "device", "progress"]
     assert molecule == [*graph, "correct"]
     for model in (GraphEBM, MoleculeEBM):
         _, size, *options = inspect.signature(model.__init__).parameters.values()
         assert size.kind is size.POSITIONAL_OR_KEYWORD
         assert all(p.kind is p.KEYWORD_ONLY for p in options)  # hyperparameters are named
-
-
-def test_the_energy_network_is_chosen_by_name_with_its_own_defaults(tmp_path):
-    from edgraph.energies import GraphEnergy, PairEnergy
-
-    gin, ppgn = GraphEBM(5), GraphEBM(5, energy="ppgn")
-    assert isinstance(gin.energy, GraphEnergy) and isinstance(ppgn.energy, PairEnergy)
-    assert (gin.config.hidden, gin.config.layers, gin.config.sampler_steps) == (64, 4, 200)
-    assert (ppgn.config.hidden, ppgn.config.layers, ppgn.config.sampler_steps) == (16, 3, 400)
-    assert GraphEBM(5, energy="ppgn", hidden=8, sampler_steps=7).config.hidden == 8
-    with pytest.raises(ValueError, match="unknown energy 'transformer'; choose from"):
-        GraphEBM(5, energy="transformer")
-    graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
-    model = GraphEBM(5, energy="ppgn", hidden=4, layers=1, num_negatives=2).fit(graphs, max_steps=2, progress=False)
-    model.save(tmp_path / "model.pt")
-    loaded = GraphEBM.load(tmp_path / "model.pt")
-    assert isinstance(loaded.energy, PairEnergy)
-    assert [sorted(g.edges) for g in loaded.sample(6, seed=1, steps=5)] == [
-        sorted(g.edges) for g in model.sample(6, seed=1, steps=5)
-    ]
-
-
-def test_models_saved_before_the_energy_could_be_chosen_load_as_gin(tmp_path):
-    from edgraph.energies import GraphEnergy
-
-    graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
-    model = GraphEBM(5, hidden=4, layers=1, num_negatives=2).fit(graphs, max_steps=2, progress=False)
-    model.save(tmp_path / "model.pt")
-    payload = torch.load(tmp_path / "model.pt", weights_only=False)
-    del payload["config"]["energy"]
-    torch.save(payload, tmp_path / "old.pt")
-    loaded = GraphEBM.load(tmp_path / "old.pt")
-    assert isinstance(loaded.energy, GraphEnergy) and loaded.config.energy == "gin"
 
 
 def test_flips_caps_the_flip_probability_eps():

@@ -145,16 +145,6 @@ def test_flips_flag_sets_or_removes_the_cap(tmp_path):
         main([*base, "--out", str(tmp_path / "bad"), "--flips", "-2"])
 
 
-def test_energy_flag_picks_the_network_and_its_defaults(tmp_path):
-    run = tmp_path / "ppgn"
-    args = ["train", "--dataset", "ego_small", "--max-steps", "1", "--num-negatives", "2", "--no-progress"]
-    assert main([*args, "--out", str(run), "--energy", "ppgn", "--layers", "1", "--sampler-steps", "10"]) == 0
-    saved = json.loads((run / "config.json").read_text())
-    assert (saved["energy"], saved["hidden"], saved["layers"], saved["num_negatives"]) == ("ppgn", 16, 1, 2)
-    assert main(["train", "--out", str(run), "--resume", "--max-steps", "2", "--no-progress"]) == 0
-    assert json.loads((run / "config.json").read_text())["energy"] == "ppgn"
-
-
 def test_killed_run_resumes_at_the_saved_step(tmp_path):
     run = tmp_path / "run"
     process = subprocess.Popen(

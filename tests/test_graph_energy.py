@@ -4,12 +4,10 @@ import networkx as nx
 import pytest
 import torch
 
-from edgraph.energies import GraphEnergy, PairEnergy, structural_features
+from edgraph.energies import GraphEnergy, structural_features
 from edgraph.graphs import graphs_to_dense, graphs_to_edges, num_pairs
 
 N = 7
-#: Every graph energy must pass the invariance, padding and gradient checks below.
-ENERGIES = pytest.mark.parametrize("network", [GraphEnergy, PairEnergy], ids=["gin", "ppgn"])
 
 
 def random_graphs(count: int, seed: int = 0) -> list[nx.Graph]:
@@ -47,10 +45,9 @@ def permuted(graph: nx.Graph, seed: int) -> nx.Graph:
     return out
 
 
-@ENERGIES
-def test_energy_is_permutation_invariant(network):
+def test_energy_is_permutation_invariant():
     torch.manual_seed(0)
-    energy = network(N, hidden=16, layers=3, features=("degree", "triangles", "cycles4", "size")).double()
+    energy = GraphEnergy(N, hidden=16, layers=3, features=("degree", "triangles", "cycles4", "size")).double()
     graphs = random_graphs(10)
     x, mask = graphs_to_edges(graphs, N)
     xp, maskp = graphs_to_edges([permuted(g, i) for i, g in enumerate(graphs)], N)
@@ -58,29 +55,26 @@ def test_energy_is_permutation_invariant(network):
     assert torch.allclose(energy(x.double(), mask.double()), energy(xp.double(), mask.double()), atol=1e-10)
 
 
-@ENERGIES
-def test_energy_is_blind_to_padding(network):
+def test_energy_is_blind_to_padding():
     torch.manual_seed(0)
-    energy = network(N, hidden=16, layers=2)
+    energy = GraphEnergy(N, hidden=16, layers=2)
     x, mask = graphs_to_edges(random_graphs(10), N)
     noise = torch.bernoulli(torch.full_like(x, 0.5)) * ~mask  # edges on padding pairs
     assert noise.sum() > 0
     assert torch.allclose(energy(x, mask), energy(x + noise, mask))
 
 
-@ENERGIES
-def test_energy_depends_on_the_node_count(network):
+def test_energy_depends_on_the_node_count():
     torch.manual_seed(0)
-    energy = network(N, hidden=16, layers=2)
+    energy = GraphEnergy(N, hidden=16, layers=2)
     x, mask = graphs_to_edges([nx.empty_graph(3), nx.empty_graph(5)], N)
     first, second = energy(x, mask)
     assert not torch.isclose(first, second)
 
 
-@ENERGIES
-def test_gradient_matches_finite_differences(network):
+def test_gradient_matches_finite_differences():
     torch.manual_seed(0)
-    energy = network(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size")).double()
+    energy = GraphEnergy(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size")).double()
     x, mask = graphs_to_edges(random_graphs(4), N)
     x, mask = x.double().requires_grad_(), mask.double()
     (grad,) = torch.autograd.grad(energy(x, mask).sum(), x)
@@ -108,12 +102,11 @@ def test_bad_arguments():
         GraphEnergy(N)(torch.zeros(2, 4), torch.ones(2, 4))  # 4 is no n(n-1)/2
 
 
-@ENERGIES
-def test_energy_of_a_batch_padded_to_fewer_nodes_is_the_same(network):
+def test_energy_of_a_batch_padded_to_fewer_nodes_is_the_same():
     from edgraph.graphs import sub_pairs
 
     torch.manual_seed(0)
-    energy = network(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size"))
+    energy = GraphEnergy(N, hidden=16, layers=2, features=("degree", "triangles", "cycles4", "size"))
     graphs = [g for g in random_graphs(12) if g.number_of_nodes() <= 5]
     x, mask = graphs_to_edges(graphs, N)
     pairs = sub_pairs(N, 5)
@@ -121,19 +114,18 @@ def test_energy_of_a_batch_padded_to_fewer_nodes_is_the_same(network):
     assert torch.equal(x[:, pairs], small_x) and torch.equal(mask[:, pairs], small_mask)
     assert torch.allclose(energy(x, mask), energy(small_x, small_mask), atol=1e-6)
     with pytest.raises(ValueError, match="pairs of fewer nodes"):
-        network(4)(torch.zeros(1, num_pairs(5)), torch.ones(1, num_pairs(5)))
+        GraphEnergy(4)(torch.zeros(1, num_pairs(5)), torch.ones(1, num_pairs(5)))
 
 
-@ENERGIES
 @pytest.mark.parametrize("buckets", [2, 3, 5, 40])
-def test_size_buckets_give_the_same_energies_and_gradients(network, buckets: int, monkeypatch):
+def test_size_buckets_give_the_same_energies_and_gradients(buckets: int, monkeypatch):
     monkeypatch.setattr("edgraph.energies.gnn.MIN_GROUP", 1)  # split even this small batch
     torch.manual_seed(0)
     graphs = random_graphs(20) + [nx.empty_graph(1), nx.empty_graph(2)]  # 1 to 7 nodes, mixed order
     x, mask = graphs_to_edges(graphs, N)
     x.requires_grad_(True)
-    whole = network(N, hidden=16, layers=2, buckets=1)
-    split = network(N, hidden=16, layers=2, buckets=buckets)
+    whole = GraphEnergy(N, hidden=16, layers=2, buckets=1)
+    split = GraphEnergy(N, hidden=16, layers=2, buckets=buckets)
     split.load_state_dict(whole.state_dict())
     e_whole, e_split = whole(x, mask), split(x, mask)
     assert torch.allclose(e_whole, e_split, atol=1e-5)

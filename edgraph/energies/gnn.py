@@ -18,7 +18,6 @@ input node features include structural counts computed from adjacency powers:
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import torch
@@ -108,24 +107,51 @@ def mlp(sizes: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class DenseGraphEnergy(nn.Module, ABC):
-    r"""Base of the graph energies: ``E(x, mask) -> [B]`` over edge vectors of graphs padded to
-    ``max_nodes``, evaluated in groups of similar node counts.
+class GraphEnergy(nn.Module):
+    r"""Permutation-invariant energy of graphs padded to ``max_nodes``: ``E(x, mask) -> [B]``.
 
-    Subclasses implement ``_padded_energy`` on a batch padded to ``N' <= max_nodes`` nodes.
-    ``forward`` checks the shape and splits a batch into ``buckets`` groups of similar node
-    counts, each padded only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The
-    energies are the same for any value; a batch of mixed sizes costs less work and memory split
-    (``evaluation/bench_training.py`` measures by how much). Batches too small to gain (under
-    ``MIN_GROUP`` graphs per group) are not split.
+    .. math::
+        h^{(0)} = \mathrm{Lin}(f(A)),\quad
+        h^{(l+1)} = h^{(l)} + \mathrm{SiLU}(\mathrm{Conv}(h^{(l)}, A)),\quad
+        E = \mathrm{MLP}\big(\tfrac1N\textstyle\sum_i h_i,\ \tfrac1n\sum_i h_i,\ \tfrac nN\big)
+
+    with :math:`f(A)` the structural features of :func:`structural_features` and Conv a dense
+    GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter.
+
+    Args:
+        max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
+            ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same energies).
+        hidden: width of node embeddings.
+        layers: number of message-passing layers.
+        features: structural node features, a subset of ``NODE_FEATURES``.
+        buckets: a batch is split into this many groups of similar node counts, each padded
+            only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
+            the same for any value; a batch of mixed sizes costs less work and memory split
+            (``evaluation/bench_training.py`` measures by how much).
+            Batches too small to gain (under ``MIN_GROUP`` graphs per group) are not split.
+
+    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
+    >>> x, mask = torch.ones(3, 6), torch.ones(3, 6, dtype=torch.bool)
+    >>> energy(x, mask).shape
+    torch.Size([3])
     """
 
-    def __init__(self, max_nodes: int, features: Sequence[str], buckets: int) -> None:
+    def __init__(
+        self,
+        max_nodes: int,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = ("degree", "triangles", "size"),
+        buckets: int = 3,
+    ) -> None:
         super().__init__()
         structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
         self.max_nodes = max_nodes
         self.features = tuple(features)
         self.buckets = buckets
+        self.embed = nn.Linear(len(self.features) + 1, hidden)
+        self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
     def forward(self, x: Tensor, mask: Tensor) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
@@ -146,58 +172,11 @@ class DenseGraphEnergy(nn.Module, ABC):
         energies = torch.cat([self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs]) for rows, pairs in groups])
         return energies[torch.cat([rows for rows, _ in groups]).argsort()]
 
-    @abstractmethod
     def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
-        """Energies ``[B]`` of edge vectors padded to ``N' <= max_nodes`` nodes."""
-
-    def _dense_inputs(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``adj [B, N', N']``, ``node_mask [B, N']`` and the structural features ``[B, N', F]``."""
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
-        return adj, node_mask, structural_features(adj, node_mask, self.features, self.max_nodes)
-
-
-class GraphEnergy(DenseGraphEnergy):
-    r"""Permutation-invariant GIN energy of graphs padded to ``max_nodes``: ``E(x, mask) -> [B]``.
-
-    .. math::
-        h^{(0)} = \mathrm{Lin}(f(A)),\quad
-        h^{(l+1)} = h^{(l)} + \mathrm{SiLU}(\mathrm{Conv}(h^{(l)}, A)),\quad
-        E = \mathrm{MLP}\big(\tfrac1N\textstyle\sum_i h_i,\ \tfrac1n\sum_i h_i,\ \tfrac nN\big)
-
-    with :math:`f(A)` the structural features of :func:`structural_features` and Conv a dense
-    GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter.
-
-    Args:
-        max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
-            ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same energies).
-        hidden: width of node embeddings.
-        layers: number of message-passing layers.
-        features: structural node features, a subset of ``NODE_FEATURES``.
-        buckets: size groups a batch is split into (:class:`DenseGraphEnergy`).
-
-    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
-    >>> x, mask = torch.ones(3, 6), torch.ones(3, 6, dtype=torch.bool)
-    >>> energy(x, mask).shape
-    torch.Size([3])
-    """
-
-    def __init__(
-        self,
-        max_nodes: int,
-        hidden: int = 64,
-        layers: int = 4,
-        features: Sequence[str] = ("degree", "triangles", "size"),
-        buckets: int = 3,
-    ) -> None:
-        super().__init__(max_nodes, features, buckets)
-        self.embed = nn.Linear(len(self.features) + 1, hidden)
-        self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
-        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
-
-    def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
-        adj, node_mask, feats = self._dense_inputs(x, mask)
+        feats = structural_features(adj, node_mask, self.features, self.max_nodes)
         ones = node_mask[..., None].to(x.dtype)
         h = self.embed(torch.cat([feats, ones], -1)) * ones
         for conv in self.convs:

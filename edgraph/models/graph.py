@@ -21,8 +21,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from edgraph.energies.gnn import NODE_FEATURES, DenseGraphEnergy, GraphEnergy
-from edgraph.energies.pair import PairEnergy
+from edgraph.energies.gnn import NODE_FEATURES, GraphEnergy
 from edgraph.graphs import (
     GraphLike,
     adj_to_edges,
@@ -49,25 +48,6 @@ DEFAULT_EPS = 0.2
 #: The most flipped pairs per graph (expected) in the ED perturbation, so that a graph of ``D`` valid
 #: pairs flips each with probability ``min(DEFAULT_EPS, DEFAULT_FLIPS / D)``.
 DEFAULT_FLIPS: float | None = 6.0
-#: The graph energies by name (``"gin"``, :class:`~edgraph.energies.gnn.GraphEnergy`, the default;
-#: ``"ppgn"``, :class:`~edgraph.energies.pair.PairEnergy`) with the defaults each was chosen with.
-ENERGIES: dict[str, tuple[type[GraphEnergy] | type[PairEnergy], dict[str, int]]] = {
-    "gin": (GraphEnergy, {"hidden": 64, "layers": 4, "num_negatives": 32, "sampler_steps": 200}),
-    "ppgn": (PairEnergy, {"hidden": 16, "layers": 3, "num_negatives": 32, "sampler_steps": 400}),
-}
-
-
-def energy_defaults(energy: str) -> dict[str, int]:
-    """``hidden``, ``layers``, ``num_negatives`` and ``sampler_steps`` of the named energy (:data:`ENERGIES`).
-
-    >>> energy_defaults("ppgn")
-    {'hidden': 16, 'layers': 3, 'num_negatives': 32, 'sampler_steps': 400}
-    """
-    if energy not in ENERGIES:
-        raise ValueError(f"unknown energy {energy!r}; choose from {sorted(ENERGIES)}")
-    return ENERGIES[energy][1]
-
-
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
 
@@ -77,7 +57,6 @@ class GraphConfig:
     """The arguments of :class:`GraphEBM`, checked."""
 
     max_nodes: int
-    energy: str
     hidden: int
     layers: int
     features: Sequence[str]
@@ -92,7 +71,6 @@ class GraphConfig:
     def __post_init__(self) -> None:
         if self.eps is None:
             raise ValueError("eps must be a flip probability; flips caps it rather than replacing it (e.g. flips=8)")
-        energy_defaults(self.energy)
         check_options(self)
         if not 0 < self.eps < 1:
             raise ValueError(f"eps must be a flip probability in (0, 1), got {self.eps}")
@@ -112,18 +90,13 @@ class GraphConfig:
 
 
 def saved_graph_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A saved ``GraphEBM`` config in this version's terms. Runs saved when ``flips`` replaced
-    ``eps`` store ``eps: null``, and their flip probability was capped at 1/2, which is
-    ``eps=0.5``; runs saved before the energy could be chosen hold a GIN energy.
+    """A saved ``GraphEBM`` config in this version's terms: runs saved when ``flips`` replaced
+    ``eps`` store ``eps: null``, and their flip probability was capped at 1/2, which is ``eps=0.5``.
 
-    >>> saved_graph_config({"eps": None, "flips": 8, "hidden": 64})
-    {'eps': 0.5, 'flips': 8, 'hidden': 64, 'energy': 'gin'}
+    >>> saved_graph_config({"eps": None, "flips": 8})
+    {'eps': 0.5, 'flips': 8}
     """
-    if "eps" in config and config["eps"] is None and config.get("flips"):
-        config = {**config, "eps": 0.5}
-    if "hidden" in config and "energy" not in config:
-        config = {**config, "energy": "gin"}
-    return config
+    return {**config, "eps": 0.5} if "eps" in config and config["eps"] is None and config.get("flips") else config
 
 
 class GraphEBM(EnergyModel):
@@ -131,10 +104,8 @@ class GraphEBM(EnergyModel):
 
     Args:
         max_nodes: ``N``, the largest graph the model handles; larger inputs are refused.
-        energy: the energy network, ``"gin"`` (node features, :class:`~edgraph.energies.gnn.GraphEnergy`)
-            or ``"ppgn"`` (pair features, :class:`~edgraph.energies.pair.PairEnergy`).
-        hidden: width of the energy's node (GIN) or pair (PPGN) features; default 64 (GIN) or 16 (PPGN).
-        layers: number of GIN layers or PPGN blocks; default 4 (GIN) or 3 (PPGN).
+        hidden: width of the GIN energy's node embeddings.
+        layers: number of message-passing layers.
         features: structural node features (:data:`~edgraph.energies.gnn.NODE_FEATURES`).
         eps: flip probability of each valid node pair in the ED perturbation.
         flips: the most flipped pairs per graph (expected): a graph of :math:`D` valid pairs
@@ -143,7 +114,7 @@ class GraphEBM(EnergyModel):
         num_negatives: ``M``, negatives per training graph in the ED estimator.
         w: the ED stabiliser (the ``w/M`` inside the logarithm).
         sampler: default sampler, one of ``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``.
-        sampler_steps: default number of sampler steps; 200 (GIN) or 400 (PPGN).
+        sampler_steps: default number of sampler steps.
         step_size: step size of DULA and DMALA.
 
     Example:
@@ -161,32 +132,29 @@ class GraphEBM(EnergyModel):
         self,
         max_nodes: int,
         *,
-        energy: str = "gin",
-        hidden: int | None = None,
-        layers: int | None = None,
+        hidden: int = 64,
+        layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
         eps: float = DEFAULT_EPS,
         flips: float | None = DEFAULT_FLIPS,
-        num_negatives: int | None = None,
+        num_negatives: int = 32,
         w: float = 1.0,
         sampler: str = "gwg",
-        sampler_steps: int | None = None,
+        sampler_steps: int = 200,
         step_size: float = 0.25,
     ) -> None:
-        defaults = energy_defaults(energy)
         super().__init__(
             GraphConfig(
                 max_nodes,
-                energy,
-                defaults["hidden"] if hidden is None else hidden,
-                defaults["layers"] if layers is None else layers,
+                hidden,
+                layers,
                 features,
                 eps,
                 flips,
-                defaults["num_negatives"] if num_negatives is None else num_negatives,
+                num_negatives,
                 w,
                 sampler,
-                defaults["sampler_steps"] if sampler_steps is None else sampler_steps,
+                sampler_steps,
                 step_size,
             )
         )
@@ -197,9 +165,9 @@ class GraphEBM(EnergyModel):
     def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         return saved_graph_config(config)
 
-    def _new_energy(self) -> DenseGraphEnergy:
+    def _new_energy(self) -> GraphEnergy:
         c = self.config
-        return ENERGIES[c.energy][0](c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features)
+        return GraphEnergy(c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features)
 
     def encode(self, data: Iterable[GraphLike]) -> dict[str, Tensor]:
         """The training record of graphs: ``edges`` bool ``[B, D]`` (upper triangles padded to
