@@ -226,6 +226,9 @@ def test_cli_trains_samples_and_evaluates_a_molecule_model(tmp_path, capsys):
     assert written["smiles"] == MoleculeEBM.load(run_dir).sample(12, seed=2)
     assert all(s is None or mol_from_smiles(s) is not None for s in written["smiles"])
     capsys.readouterr()
+    termed = ["sample", "--checkpoint", str(run_dir), "--out", str(tmp_path / "t.json"), "--term", "connected=1"]
+    assert main(termed) == 2
+    assert "graph terms, which apply to graph models" in capsys.readouterr().err
     assert main(["evaluate", "--samples", str(samples), "--dataset", "nci_small", "--no-fcd"]) == 0
     assert "validity_corrected" in capsys.readouterr().out
     metrics = json.loads(samples.with_suffix(".metrics.json").read_text())["metrics"]
