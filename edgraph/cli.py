@@ -308,6 +308,7 @@ def _evaluate_molecules(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
+    from edgraph.metrics.vun import VALIDITY, graph_vun
 
     if (args.dataset is None) == (args.reference is None):
         raise ValueError("evaluate against --dataset NAME or against --reference FILE, one of the two")
@@ -345,6 +346,14 @@ def _evaluate(args: argparse.Namespace) -> None:
         if floor:
             line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
         print(line)
+    if args.dataset in VALIDITY:
+        assert training is not None
+        vun = graph_vun(generated, training, args.dataset)
+        diversity.update(vun)
+        print(
+            f"valid {vun['valid']:.3f}, unique {vun['unique']:.3f}, novel {vun['novel']:.3f}, "
+            f"V.U.N. {vun['vun']:.3f} ({args.dataset} validity test; graphs as generated, not cleaned)"
+        )
     novel = f", novel (isomorphic to no training graph) {diversity['novelty']:.3f}" if "novelty" in diversity else ""
     print(
         f"unique {diversity['uniqueness']:.3f}{novel}"

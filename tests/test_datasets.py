@@ -18,18 +18,27 @@ from edgraph.datasets import (
     EgoSmall,
     Grid,
     data_root,
+    dataset_info,
     describe,
     download,
     fetch,
     load_graphs,
 )
 from edgraph.datasets.download import load_container_pickle
+from edgraph.graphs import graphs_to_json
+from edgraph.metrics.vun import is_lobster_graph, is_planar_graph
 
 CITESEER = Path(__file__).resolve().parents[1] / "datasets" / "ind.citeseer.graph"  # committed with the repository
 
 # Totals of the seeded synthetic datasets: a change of recipe or of the RNG streams shows here.
 SBM_SMALL_EDGES = 4470
 LOBSTER_SMALL_NODES = 1884
+#: sha256 of each seeded family's graphs in the JSON interchange format (as in datasets/README.md).
+FAMILY_SHA256 = {
+    "planar": "bc94f0cbcd6d25fe5367b254da17c62d92ef7a589291630d9b6e01c3e5590a78",
+    "sbm": "4d86b9453d840d0c0b2f08b5cc87224d26aa4609bb188d5873f04861fad5bb27",
+    "lobster": "06132c59d4d8157456a3a0fa5178d18b96601a2ab67a252b5264aa6880dd6fe7",
+}
 
 
 def test_ego_small_reproduces_the_published_figures():
@@ -128,12 +137,7 @@ def test_lobster_small_graphs_are_lobsters():
     assert sum(g.number_of_nodes() for g in graphs) == LOBSTER_SMALL_NODES  # pinned
     assert sorted(graph_datasets.lobster_small(seed=1)[0].edges) != sorted(graphs[0].edges)
     for g in graphs:
-        assert 15 <= g.number_of_nodes() <= 24 and nx.is_tree(g)
-        # removing the leaves twice leaves a path (the backbone): the definition of a lobster
-        core = g.copy()
-        for _ in range(2):
-            core.remove_nodes_from([v for v in list(core) if core.degree(v) <= 1 and core.number_of_nodes() > 2])
-        assert max(dict(core.degree).values(), default=0) <= 2
+        assert 15 <= g.number_of_nodes() <= 24 and is_lobster_graph(g)
 
 
 def test_grid_dataset():
@@ -232,3 +236,21 @@ def test_read_only_root_downloads_into_the_cache(http_server, tmp_path, monkeypa
     path = fetch("ind.citeseer.graph", f"{http_server}/good", graph_datasets.CITESEER_SHA256, root)
     assert path == tmp_path / "cache" / "raw" / "ind.citeseer.graph"
     assert not any(root.iterdir())
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_SHA256))
+def test_larger_families_regenerate_the_recorded_graphs(name):
+    graphs = load_graphs(name)
+    text = json.dumps(graphs_to_json(graphs), sort_keys=True)
+    assert hashlib.sha256(text.encode()).hexdigest() == FAMILY_SHA256[name]
+    assert len(load_graphs(name, "test")) == dataset_info(name).num_test
+    assert max(g.number_of_nodes() for g in graphs) <= dataset_info(name).max_nodes
+    if name == "planar":
+        assert all(g.number_of_nodes() == 64 and is_planar_graph(g) for g in graphs)
+    elif name == "lobster":
+        assert all(10 <= g.number_of_nodes() <= 100 and is_lobster_graph(g) for g in graphs)
+    else:
+        assert all(40 <= g.number_of_nodes() <= 200 for g in graphs)
+        # 0.3 inside blocks of 20..40 nodes: about 0.3 * (b - 1) neighbours, 5.7 to 11.7
+        mean_degree = np.mean([2 * g.number_of_edges() / g.number_of_nodes() for g in graphs])
+        assert 5.7 < mean_degree < 11.7

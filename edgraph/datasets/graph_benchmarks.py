@@ -1,4 +1,4 @@
-"""Graph benchmark datasets: ego_small, community_small(_gdss) and grid, with their splits.
+"""Graph benchmark datasets: ego_small, community_small(_gdss), grid and the seeded families, with their splits.
 
 Published recipes (GraphRNN, You et al. 2018; EDP-GNN, Niu et al. 2020; GDSS, Jo et al. 2022)
 are rebuilt here from raw files or seeds, so every user gets the same graphs.
@@ -127,6 +127,47 @@ def lobster_small(root: str | os.PathLike | None = None, seed: int = 0, num_grap
     return graphs
 
 
+def planar(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 200) -> list[nx.Graph]:
+    """Delaunay triangulations of 64 points drawn uniformly in the unit square (SPECTRE's planar
+    recipe, Martinkus et al. 2022), regenerated from ``seed``: 64 nodes each."""
+    from scipy.spatial import Delaunay
+
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(num_graphs):
+        graph = nx.empty_graph(64)
+        for simplex in Delaunay(rng.random((64, 2))).simplices:
+            a, b, c = (int(v) for v in simplex)
+            graph.add_edges_from([(a, b), (b, c), (a, c)])
+        graphs.append(graph)
+    return graphs
+
+
+def sbm(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 200) -> list[nx.Graph]:
+    """Stochastic block models of SPECTRE's recipe, regenerated from ``seed``: 2..5 blocks of
+    20..40 nodes each (both uniform), edge probability 0.3 inside a block and 0.005 across."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for _ in range(num_graphs):
+        sizes = [int(size) for size in rng.integers(20, 41, size=int(rng.integers(2, 6)))]
+        probs = [[0.3 if i == j else 0.005 for j in range(len(sizes))] for i in range(len(sizes))]
+        graphs.append(nx.Graph(nx.stochastic_block_model(sizes, probs, seed=int(rng.integers(2**31)))))
+    return graphs
+
+
+def lobster(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 100) -> list[nx.Graph]:
+    """Random lobster trees of GRAN's recipe (Liao et al. 2019), regenerated from ``seed``:
+    ``random_lobster(80, 0.7, 0.7)`` drawn until ``num_graphs`` have 10..100 nodes."""
+    draw_lobster = getattr(nx, "random_lobster_graph", None) or nx.random_lobster
+    rng = np.random.default_rng(seed)
+    graphs: list[nx.Graph] = []
+    while len(graphs) < num_graphs:
+        graph = draw_lobster(80, 0.7, 0.7, seed=int(rng.integers(2**31)))
+        if 10 <= graph.number_of_nodes() <= 100:
+            graphs.append(nx.convert_node_labels_to_integers(graph))
+    return graphs
+
+
 def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]:
     """The 100 grids ``grid_2d_graph(m, n)``, m, n in 10..19, in a seeded random order."""
     graphs = [nx.convert_node_labels_to_integers(nx.grid_2d_graph(m, n)) for m in range(10, 20) for n in range(10, 20)]
@@ -144,6 +185,9 @@ DATASETS: dict[str, GraphDataset] = {
     "sbm_small": GraphDataset(sbm_small, 20, 24, "100 three-block SBMs, 15..24 nodes, seed 0"),
     "lobster_small": GraphDataset(lobster_small, 20, 24, "100 lobster trees, 15..24 nodes, seed 0"),
     "grid": GraphDataset(grid, 20, 361, "100 2-D grids, 100..361 nodes"),
+    "planar": GraphDataset(planar, 40, 64, "200 Delaunay triangulations of 64 random points, seed 0"),
+    "sbm": GraphDataset(sbm, 40, 200, "200 SBMs of 2..5 blocks of 20..40 nodes, seed 0"),
+    "lobster": GraphDataset(lobster, 20, 100, "100 lobster trees of 10..100 nodes, seed 0"),
 }
 
 

@@ -35,6 +35,34 @@ def _classes(graphs: Sequence[nx.Graph]) -> dict[Invariants, list[nx.Graph]]:
     return buckets
 
 
+def first_of_class(graphs: Sequence[nx.Graph]) -> list[bool]:
+    """For each graph, whether no earlier graph of ``graphs`` is isomorphic to it (so the ``True``
+    entries are one graph per isomorphism class).
+
+    >>> first_of_class([nx.path_graph(3), nx.star_graph(2), nx.complete_graph(3)])
+    [True, False, True]
+    """
+    buckets: dict[Invariants, list[nx.Graph]] = {}
+    flags = []
+    for graph in graphs:
+        bucket = buckets.setdefault(_invariants(graph), [])
+        new = not any(nx.is_isomorphic(graph, other) for other in bucket)
+        if new:
+            bucket.append(graph)
+        flags.append(new)
+    return flags
+
+
+def novel_to(graphs: Sequence[nx.Graph], reference: Sequence[nx.Graph]) -> list[bool]:
+    """For each graph, whether no graph of ``reference`` is isomorphic to it.
+
+    >>> novel_to([nx.path_graph(3), nx.cycle_graph(4)], [nx.star_graph(2)])
+    [False, True]
+    """
+    known = _classes(reference)
+    return [not any(nx.is_isomorphic(graph, other) for other in known.get(_invariants(graph), [])) for graph in graphs]
+
+
 def graph_uniqueness(graphs: Sequence[GraphLike], clean: bool = True) -> float:
     r"""Fraction of ``graphs`` that are distinct: :math:`|\{[G_i]\}| / |G|`, classes up to isomorphism,
     after cleaning (``clean=False`` compares the graphs as given).
@@ -45,7 +73,7 @@ def graph_uniqueness(graphs: Sequence[GraphLike], clean: bool = True) -> float:
     graphs = clean_graphs(graphs) if clean else _as_networkx(graphs)
     if not graphs:
         raise ValueError("uniqueness of an empty set of graphs is undefined")
-    return sum(len(bucket) for bucket in _classes(graphs).values()) / len(graphs)
+    return sum(first_of_class(graphs)) / len(graphs)
 
 
 def graph_novelty(graphs: Sequence[GraphLike], reference: Sequence[GraphLike], clean: bool = True) -> float:
@@ -59,6 +87,4 @@ def graph_novelty(graphs: Sequence[GraphLike], reference: Sequence[GraphLike], c
     graphs = clean_graphs(graphs) if clean else _as_networkx(graphs)
     if not graphs:
         raise ValueError("novelty of an empty set of graphs is undefined")
-    known = _classes(_as_networkx(reference))
-    seen = sum(any(nx.is_isomorphic(graph, other) for other in known.get(_invariants(graph), [])) for graph in graphs)
-    return 1 - seen / len(graphs)
+    return sum(novel_to(graphs, _as_networkx(reference))) / len(graphs)
