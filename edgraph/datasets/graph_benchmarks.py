@@ -116,13 +116,23 @@ def lobster_small(root: str | os.PathLike | None = None, seed: int = 0, num_grap
     legs grow toes; the recipe of GRAN's lobster dataset, Liao et al. 2019, at a smaller size),
     drawn until ``num_graphs`` have 15..24 nodes.
     """
+    return random_lobsters(6, 15, 24, seed, num_graphs)
+
+
+def random_lobsters(backbone: float, min_nodes: int, max_nodes: int, seed: int, num_graphs: int) -> list[nx.Graph]:
+    """``networkx.random_lobster(backbone, 0.7, 0.7)`` graphs, each seeded from ``default_rng(seed)``,
+    drawn until ``num_graphs`` have ``min_nodes..max_nodes`` nodes.
+
+    >>> all(nx.is_tree(g) for g in random_lobsters(6, 15, 24, seed=0, num_graphs=3))
+    True
+    """
     # networkx 3.5 renamed random_lobster to random_lobster_graph (same draws); older ones lack the new name
-    lobster = getattr(nx, "random_lobster_graph", None) or nx.random_lobster
+    draw = getattr(nx, "random_lobster_graph", None) or nx.random_lobster
     rng = np.random.default_rng(seed)
     graphs: list[nx.Graph] = []
     while len(graphs) < num_graphs:
-        graph = lobster(6, 0.7, 0.7, seed=int(rng.integers(2**31)))
-        if 15 <= graph.number_of_nodes() <= 24:
+        graph = draw(backbone, 0.7, 0.7, seed=int(rng.integers(2**31)))
+        if min_nodes <= graph.number_of_nodes() <= max_nodes:
             graphs.append(nx.convert_node_labels_to_integers(graph))
     return graphs
 
@@ -158,14 +168,7 @@ def sbm(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 
 def lobster(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: int = 100) -> list[nx.Graph]:
     """Random lobster trees of GRAN's recipe (Liao et al. 2019), regenerated from ``seed``:
     ``random_lobster(80, 0.7, 0.7)`` drawn until ``num_graphs`` have 10..100 nodes."""
-    draw_lobster = getattr(nx, "random_lobster_graph", None) or nx.random_lobster
-    rng = np.random.default_rng(seed)
-    graphs: list[nx.Graph] = []
-    while len(graphs) < num_graphs:
-        graph = draw_lobster(80, 0.7, 0.7, seed=int(rng.integers(2**31)))
-        if 10 <= graph.number_of_nodes() <= 100:
-            graphs.append(nx.convert_node_labels_to_integers(graph))
-    return graphs
+    return random_lobsters(80, 10, 100, seed, num_graphs)
 
 
 def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]:
