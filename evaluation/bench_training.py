@@ -17,11 +17,32 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def median_step_seconds(
+    energy: torch.nn.Module, loss: Callable, x: torch.Tensor, mask: torch.Tensor, steps: int, warmup: int
+) -> float:
+    """Median wall seconds of ``steps`` optimiser steps (AdamW, batches of 32 drawn with seed 0)
+    of ``loss(energy, x, mask)``, after ``warmup`` untimed ones."""
+    optimiser = torch.optim.AdamW(energy.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    for step in range(steps + warmup):
+        batch = torch.randint(len(x), (32,), generator=generator)
+        start = time.perf_counter()
+        value = loss(energy, x[batch], mask[batch])
+        optimiser.zero_grad()
+        value.backward()
+        optimiser.step()
+        if step >= warmup:
+            times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int) -> dict:
@@ -35,20 +56,8 @@ def run_one(objective: str, value: int, steps: int, sampler: str, buckets: int) 
     model.energy.buckets = buckets
     x, mask = model.prepare(load_graphs("ego_small", "train"))
     loss = model.training_loss(TrainConfig(objective=objective, cd_steps=value, cd_sampler=sampler))
-    optimiser = torch.optim.AdamW(model.energy.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(0)
     baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
-    for step in range(steps + 3):
-        batch = torch.randint(len(x), (32,), generator=generator)
-        start = time.perf_counter()
-        value_ = loss(model.energy, x[batch], mask[batch])
-        optimiser.zero_grad()
-        value_.backward()
-        optimiser.step()
-        if step >= 3:  # warm-up steps are not timed
-            times.append(time.perf_counter() - start)
-    median = sorted(times)[len(times) // 2]
+    median = median_step_seconds(model.energy, loss, x, mask, steps, warmup=3)
     return {
         "objective": objective,
         "M" if objective == "ed" else "k": value,
