@@ -3,7 +3,9 @@ r"""Validity, uniqueness and novelty (V.U.N.) of generated graphs of families wi
 The tests are those of SPECTRE (Martinkus et al. 2022) and DiGress (Vignac et al. 2023):
 
 * ``"planar"``: connected and planar (:func:`networkx.check_planarity`);
-* ``"lobster"``: a tree that becomes a path (or nothing) once its leaves are removed twice.
+* ``"lobster"``: a tree that becomes a path (or nothing) once its leaves are removed twice;
+* ``"sbm"``: PolyGraph's block-model test (:func:`~edgraph.metrics.polygraph_metrics.is_sbm_graph`,
+  which needs the optional ``benchmarks`` extra).
 
 A generated graph counts towards V.U.N. when it is valid, isomorphic to no *earlier* generated
 graph (so each isomorphism class counts once) and isomorphic to no training graph. Graphs are
@@ -18,6 +20,7 @@ import networkx as nx
 
 from edgraph.graphs import GraphLike, _as_networkx
 from edgraph.metrics.diversity import first_of_class, novel_to
+from edgraph.metrics.polygraph_metrics import is_sbm_graph
 
 
 def is_planar_graph(graph: nx.Graph) -> bool:
@@ -45,7 +48,11 @@ def is_lobster_graph(graph: nx.Graph) -> bool:
 
 
 #: Validity tests by family name.
-VALIDITY: dict[str, Callable[[nx.Graph], bool]] = {"planar": is_planar_graph, "lobster": is_lobster_graph}
+VALIDITY: dict[str, Callable[[nx.Graph], bool]] = {
+    "planar": is_planar_graph,
+    "lobster": is_lobster_graph,
+    "sbm": is_sbm_graph,
+}
 
 
 def graph_vun(
