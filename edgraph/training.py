@@ -47,6 +47,7 @@ RESUMABLE_OPTIONS = frozenset(
         "max_minutes",
         "device",
         "devices",
+        "num_nodes",
         "strategy",
         "checkpoint_every",
         "log_every",
@@ -86,6 +87,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     devices: int = 1
+    num_nodes: int = 1
     strategy: str = "auto"
     checkpoint_every: int = 200
     log_every: int = 1
@@ -109,7 +111,15 @@ class TrainConfig:
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             raise ValueError(f"max_minutes must be a positive number of minutes, got {self.max_minutes}")
-        for name in ("batch_size", "devices", "checkpoint_every", "log_every", "progress_every", "cd_chains"):
+        for name in (
+            "batch_size",
+            "devices",
+            "num_nodes",
+            "checkpoint_every",
+            "log_every",
+            "progress_every",
+            "cd_chains",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.objective not in OBJECTIVES:
@@ -329,6 +339,7 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
         return pl.Trainer(
             accelerator=accelerator(config.device),
             devices=config.devices,
+            num_nodes=config.num_nodes,
             strategy=config.strategy,
             max_steps=config.max_steps if config.max_steps is not None else -1,
             max_epochs=-1,
