@@ -40,8 +40,8 @@ from edgraph.samplers import DISCRETE_SAMPLERS
 #: Arguments of ``edgraph train`` that are not model or training options.
 RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root"}
 MOLECULE_FORMAT = "edgraph.MoleculeEBM"
-#: What `--flips none` parses to: the flips cap removed.
-NO_CAP = "none"
+#: What `--flips none` and `--rewire none` parse to: the option switched off.
+NONE = "none"
 
 
 def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
@@ -113,8 +113,9 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
         )
     if values.get("max_minutes") is not None and "max_steps" not in {**saved, **given}:
         values["max_steps"] = None  # a time budget alone: train until the time is up
-    if values.get("flips") == NO_CAP:
-        values["flips"] = None
+    for key in ("flips", "rewire"):
+        if values.get(key) == NONE:
+            values[key] = None
     model = {k: v for k, v in values.items() if k in model_keys}
     train = {k: v for k, v in values.items() if k in train_keys}
     return model, train, dataset
@@ -438,8 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eps", type=float, help="edge-flip probability of the ED perturbation")
     train.add_argument(
         "--flips",
-        type=_flips,
+        type=_positive_or_none,
         help="the most flipped pairs per graph in the ED perturbation (caps --eps; default 6, 'none': no cap)",
+    )
+    train.add_argument(
+        "--rewire",
+        type=_positive_or_none,
+        help="add an ED term whose negatives rewire about REWIRE swaps per edge, keeping degrees (default none)",
     )
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
@@ -561,17 +567,17 @@ def _bounded_int(lower: int, upper: int | None, what: str) -> Any:
     return parse
 
 
-def _flips(text: str) -> float | str:
-    """``--flips``: a positive number, or ``none`` for no cap (kept as the string until the options
-    are merged, since a flag's ``None`` means "not given")."""
+def _positive_or_none(text: str) -> float | str:
+    """``--flips``, ``--rewire``: a positive number, or ``none`` to switch the option off (kept as
+    the string until the options are merged, since a flag's ``None`` means "not given")."""
     if text.lower() == "none":
-        return NO_CAP
+        return NONE
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'none'") from None
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number of flipped pairs")
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return value
 
 

@@ -201,6 +201,32 @@ def test_models_saved_when_flips_replaced_eps_load_with_their_perturbation(tmp_p
     model.save(tmp_path / "model.pt")
     payload = torch.load(tmp_path / "model.pt", weights_only=True)
     payload["config"].update(eps=None, flips=8.0)  # how such a model was saved: eps null
+    del payload["config"]["rewire"]  # and before the rewiring term existed
     torch.save(payload, tmp_path / "old.pt")
     loaded = GraphEBM.load(tmp_path / "old.pt")
     assert loaded.config.perturbation() == ScaledBernoulliFlip(8.0, max_eps=0.5)  # the old cap at 1/2
+    assert loaded.config.rewire is None
+
+
+def test_rewire_adds_a_second_ed_term_with_edge_swaps():
+    import torch
+
+    from edgraph.graphs import graphs_to_edges
+    from edgraph.objectives import energy_discrepancy
+    from edgraph.perturbations import EdgeSwap
+    from edgraph.training import TrainConfig
+
+    x, mask = graphs_to_edges([nx.cycle_graph(6), nx.star_graph(5), nx.path_graph(4)], 6)
+    for rewire in (None, 0.5):
+        model = GraphEBM(6, hidden=8, layers=1, num_negatives=4, rewire=rewire)
+        energy = model._new_energy()
+        torch.manual_seed(0)
+        loss = model.training_loss(TrainConfig())(energy, x, mask)
+        torch.manual_seed(0)
+        expected = energy_discrepancy(energy, x, model.config.perturbation(), 4, 1.0, mask)
+        if rewire is not None:
+            expected = expected + energy_discrepancy(energy, x, EdgeSwap(rewire), 4, 1.0, mask)
+        assert torch.equal(loss, expected)
+    for bad in (0.0, -1.0, float("inf")):
+        with pytest.raises(ValueError, match="rewire must be a positive number"):
+            GraphEBM(6, rewire=bad)

@@ -135,14 +135,15 @@ def test_config_file_and_flags(tmp_path):
     assert resolved["flips"] is None  # the file removed the cap on the flips per graph
 
 
-def test_flips_flag_sets_or_removes_the_cap(tmp_path):
+@pytest.mark.parametrize("option", ["flips", "rewire"])
+def test_flips_and_rewire_flags_take_a_number_or_none(tmp_path, option):
     base = ["train", "--dataset", "ego_small", "--max-steps", "1", "--hidden", "8", "--layers", "1"]
     for flag, expected in (("3", 3.0), ("none", None)):
         run = tmp_path / flag
-        assert main([*base, "--out", str(run), "--flips", flag, "--no-progress"]) == 0
-        assert json.loads((run / "config.json").read_text())["flips"] == expected
+        assert main([*base, "--out", str(run), f"--{option}", flag, "--no-progress"]) == 0
+        assert json.loads((run / "config.json").read_text())[option] == expected
     with pytest.raises(SystemExit):
-        main([*base, "--out", str(tmp_path / "bad"), "--flips", "-2"])
+        main([*base, "--out", str(tmp_path / "bad"), f"--{option}", "-2"])
 
 
 def test_killed_run_resumes_at_the_saved_step(tmp_path):

@@ -1,11 +1,14 @@
 """Perturbations: transition frequencies against the exact kernels, masks, shapes, seeds, errors."""
 
+import itertools
 import math
 
+import networkx as nx
 import pytest
 import torch
 
-from edgraph.perturbations import BernoulliFlip, Gaussian, UniformCategorical
+from edgraph.graphs import edges_to_adj, graphs_to_edges
+from edgraph.perturbations import BernoulliFlip, EdgeSwap, Gaussian, UniformCategorical
 
 
 def all_binary_states(d: int) -> torch.Tensor:
@@ -187,3 +190,62 @@ def test_scaled_flip_validates_its_argument():
 
     with pytest.raises(ValueError, match="flips must be a positive number"):
         ScaledBernoulliFlip(0.0)
+
+
+def swap_kernel(states: list[frozenset], attempts: int) -> torch.Tensor:
+    """Exact kernel of ``attempts`` double-edge-swap attempts on edge sets (of ``frozenset`` pairs),
+    enumerating from each all (2m)^2 ordered pairs of oriented edges: (a, b), (c, d) -> (a, d), (c, b)
+    when that makes no self-loop and no existing edge."""
+    index = {state: i for i, state in enumerate(states)}
+    one = torch.zeros(len(states), len(states), dtype=torch.float64)
+    for state in states:
+        oriented = [tuple(e) for e in state] + [tuple(e)[::-1] for e in state]
+        for a, b in oriented:
+            for c, d in oriented:
+                added = {frozenset((a, d)), frozenset((c, b))}
+                allowed = a != d and c != b and not added & state
+                target = (state - {frozenset((a, b)), frozenset((c, d))}) | added if allowed else state
+                one[index[state], index[target]] += 1 / len(oriented) ** 2
+    return torch.linalg.matrix_power(one, attempts)
+
+
+def test_edge_swap_transition_frequencies_match_the_exact_symmetric_kernel():
+    nodes, edges, draws = 5, 4, 20_000
+    pairs = [(u, v) for u in range(nodes) for v in range(u + 1, nodes)]
+    states = [frozenset(map(frozenset, c)) for c in itertools.combinations(pairs, edges)]
+    kernel = swap_kernel(states, attempts=2)  # share 0.5 of 4 edges
+    assert torch.allclose(kernel, kernel.T)
+    assert torch.allclose(kernel.sum(1), torch.ones(len(states), dtype=torch.float64))
+    starts = [0, 17, 101]
+    x = torch.tensor([[float(frozenset(p) in states[s]) for p in pairs] for s in starts]).repeat_interleave(draws, 0)
+    y = EdgeSwap(0.5).sample(x, generator=torch.Generator().manual_seed(0))
+    index = {state: i for i, state in enumerate(states)}
+    end = torch.tensor([index[frozenset(frozenset(p) for p, bit in zip(pairs, row) if bit)] for row in y.tolist()])
+    counts = torch.zeros(len(starts), len(states)).index_put_(
+        (torch.arange(len(starts)).repeat_interleave(draws), end), torch.ones(len(end)), accumulate=True
+    )
+    assert_frequencies_match(counts, kernel[starts], draws)
+
+
+def test_edge_swap_keeps_degrees_padding_and_frozen_pairs():
+    graphs = [nx.gnp_random_graph(n, 0.4, seed=n) for n in (6, 9, 12)]
+    x, mask = graphs_to_edges(graphs, 12)
+    stack = x.unsqueeze(1).expand(3, 50, -1)
+    y = EdgeSwap(1.0).sample(stack, mask.unsqueeze(1), torch.Generator().manual_seed(0))
+    assert torch.equal(edges_to_adj(y, 12).sum(-1), edges_to_adj(stack, 12).sum(-1))
+    assert not (y * ~mask.unsqueeze(1)).any()
+    assert (y != stack).any(-1).float().mean() > 0.5  # most draws do rewire
+    frozen = mask & (torch.rand(mask.shape, generator=torch.Generator().manual_seed(1)) < 0.3)
+    z = EdgeSwap(1.0).sample(stack, (mask & ~frozen).unsqueeze(1), torch.Generator().manual_seed(0))
+    assert torch.equal(z[frozen.unsqueeze(1).expand_as(z)], stack[frozen.unsqueeze(1).expand_as(z)])
+    assert (z != stack).any()
+    first = EdgeSwap(1.0).sample(stack, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(first, EdgeSwap(1.0).sample(stack, generator=torch.Generator().manual_seed(5)))
+
+
+def test_edge_swap_rejects_bad_arguments():
+    for share in (0, -1.0, float("inf"), "1"):
+        with pytest.raises(ValueError, match="share"):
+            EdgeSwap(share)
+    with pytest.raises(ValueError, match="N\\(N-1\\)/2 entries, got 5"):
+        EdgeSwap(1.0).sample(torch.zeros(2, 5))

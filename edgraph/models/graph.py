@@ -11,6 +11,7 @@ sampler (Gibbs, GWG, DULA or DMALA) on :math:`p_\theta(x \mid n) \propto \exp(-E
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from edgraph.graphs import (
 )
 from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
-from edgraph.perturbations import BernoulliFlip, ScaledBernoulliFlip
+from edgraph.perturbations import BernoulliFlip, EdgeSwap, Perturbation, ScaledBernoulliFlip
 from edgraph.samplers import Sampler, make_sampler
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class GraphConfig:
     features: Sequence[str]
     eps: float
     flips: float | None
+    rewire: float | None
     num_negatives: int
     w: float
     sampler: str
@@ -76,6 +78,8 @@ class GraphConfig:
             raise ValueError(f"eps must be a flip probability in (0, 1), got {self.eps}")
         if self.flips is not None and not self.flips > 0:
             raise ValueError(f"flips must be a positive number of flipped pairs per graph, got {self.flips}")
+        if self.rewire is not None and not (math.isfinite(self.rewire) and self.rewire > 0):
+            raise ValueError(f"rewire must be a positive number of swaps per edge (or None), got {self.rewire}")
         if self.max_nodes < 2:
             raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
         unknown = sorted(set(self.features) - set(NODE_FEATURES))
@@ -91,11 +95,13 @@ class GraphConfig:
 
 def saved_graph_config(config: dict[str, Any]) -> dict[str, Any]:
     """A saved ``GraphEBM`` config in this version's terms: runs saved when ``flips`` replaced
-    ``eps`` store ``eps: null``, and their flip probability was capped at 1/2, which is ``eps=0.5``.
+    ``eps`` store ``eps: null``, and their flip probability was capped at 1/2, which is ``eps=0.5``;
+    runs saved before ``rewire`` existed trained without it.
 
     >>> saved_graph_config({"eps": None, "flips": 8})
-    {'eps': 0.5, 'flips': 8}
+    {'eps': 0.5, 'flips': 8, 'rewire': None}
     """
+    config = {"rewire": None, **config}
     return {**config, "eps": 0.5} if "eps" in config and config["eps"] is None and config.get("flips") else config
 
 
@@ -111,7 +117,11 @@ class GraphEBM(EnergyModel):
         flips: the most flipped pairs per graph (expected): a graph of :math:`D` valid pairs
             flips each with probability :math:`\min(\varepsilon, \text{flips}/D)`;
             ``None`` for no cap.
-        num_negatives: ``M``, negatives per training graph in the ED estimator.
+        rewire: ``None``, or a second ED term whose perturbation rewires about ``rewire`` times
+            as many edges as the graph has by degree-preserving double-edge swaps
+            (:class:`~edgraph.perturbations.EdgeSwap`); its negatives keep the degrees and lose
+            the structure beyond them, which local flips never show the energy.
+        num_negatives: ``M``, negatives per training graph in the ED estimator (in each term).
         w: the ED stabiliser (the ``w/M`` inside the logarithm).
         sampler: default sampler, one of ``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``.
         sampler_steps: default number of sampler steps.
@@ -137,6 +147,7 @@ class GraphEBM(EnergyModel):
         features: Sequence[str] = ("degree", "triangles", "size"),
         eps: float = DEFAULT_EPS,
         flips: float | None = DEFAULT_FLIPS,
+        rewire: float | None = None,
         num_negatives: int = 32,
         w: float = 1.0,
         sampler: str = "gwg",
@@ -151,6 +162,7 @@ class GraphEBM(EnergyModel):
                 features,
                 eps,
                 flips,
+                rewire,
                 num_negatives,
                 w,
                 sampler,
@@ -266,14 +278,18 @@ class GraphEBM(EnergyModel):
 
     def training_loss(self, config: TrainConfig) -> Loss:
         """The loss ``(energy, x, mask) -> scalar`` that ``config.objective`` names: ED with
-        Bernoulli flips of valid pairs (probability ``eps``, capped at about ``flips`` per graph), or PCD
-        on chains from noise."""
+        Bernoulli flips of valid pairs (probability ``eps``, capped at about ``flips`` per graph),
+        plus, with ``rewire``, ED with degree-preserving edge swaps; or PCD on chains from noise."""
         c = self.config
         if config.objective == "ed":
-            flip = c.perturbation()
+            perturbations: list[Perturbation] = [c.perturbation()]
+            if c.rewire is not None:
+                perturbations.append(EdgeSwap(c.rewire))
 
             def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
-                return energy_discrepancy(energy, x, flip, c.num_negatives, c.w, mask)
+                return torch.stack(
+                    [energy_discrepancy(energy, x, q, c.num_negatives, c.w, mask) for q in perturbations]
+                ).sum()
 
             return loss
         generator = torch.Generator().manual_seed(config.seed)
