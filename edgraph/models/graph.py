@@ -99,7 +99,7 @@ def saved_graph_config(config: dict[str, Any]) -> dict[str, Any]:
     runs saved before ``rewire`` existed trained without it.
 
     >>> saved_graph_config({"eps": None, "flips": 8})
-    {'eps': 0.5, 'flips': 8, 'rewire': None}
+    {'rewire': None, 'eps': 0.5, 'flips': 8}
     """
     config = {"rewire": None, **config}
     return {**config, "eps": 0.5} if "eps" in config and config["eps"] is None and config.get("flips") else config
