@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import torch
-from graph_results import git_commit, trained_model
+from graph_results import git_commit, mean_std, trained_model
 
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
@@ -99,8 +99,9 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
-def mean_std(values: list[float]) -> str:
-    return f"{statistics.fmean(values):.4f} ± {statistics.pstdev(values):.4f}"
+def formatted(values: list[float]) -> str:
+    spread = mean_std(values)
+    return f"{spread['mean']:.4f} ± {spread['std']:.4f}"
 
 
 def table(paths: list[str]) -> str:
@@ -120,9 +121,9 @@ def table(paths: list[str]) -> str:
             report["chosen_setting"],
             str(rows[0]["num"]),
             f"{statistics.fmean(r['sampling_seconds'] for r in rows):.0f}",
-            mean_std([r["vun"] for r in rows]),
-            mean_std([r["pgd"] for r in rows]),
-            *(mean_std([r["mmd"][s] for r in rows]) for s in STATS),
+            formatted([r["vun"] for r in rows]),
+            formatted([r["pgd"] for r in rows]),
+            *(formatted([r["mmd"][s] for r in rows]) for s in STATS),
         ]
         lines.append("| " + " | ".join(cells) + " |")
         floor = report["floor"]
