@@ -426,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--devices", type=int, help="processes/GPUs per machine for DDP (default 1)")
     train.add_argument("--num-nodes", dest="num_nodes", type=int, help="machines for DDP (default 1)")
     train.add_argument("--strategy", help="Lightning strategy, e.g. ddp (default auto)")
+    train.add_argument("--precision", help="training precision: 32-true (default), bf16-mixed, or 16-mixed on a GPU")
     train.add_argument("--seed", type=_bounded_int(0, 2**32, "a seed in [0, 2**32)"))
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--lr", type=float)

@@ -40,6 +40,8 @@ Loss = Callable[..., Tensor]
 LR_SCHEDULES = ("cosine", "constant")
 OBJECTIVES = ("ed", "pcd")
 DEVICES = ("auto", "cpu", "cuda")
+#: Lightning precisions a run may train in: full float32, or mixed bfloat16 / float16 (GPU) autocast.
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
 #: Options a resumed run may change (its budget and how it runs); the others fix the optimisation.
 RESUMABLE_OPTIONS = frozenset(
     {
@@ -49,6 +51,7 @@ RESUMABLE_OPTIONS = frozenset(
         "devices",
         "num_nodes",
         "strategy",
+        "precision",
         "checkpoint_every",
         "log_every",
         "val_every",
@@ -89,6 +92,7 @@ class TrainConfig:
     devices: int = 1
     num_nodes: int = 1
     strategy: str = "auto"
+    precision: str = "32-true"
     checkpoint_every: int = 200
     log_every: int = 1
     val_every: int = 0
@@ -128,6 +132,8 @@ class TrainConfig:
             raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose from {LR_SCHEDULES}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose from {DEVICES}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose from {PRECISIONS}")
         for name in ("lr", "weight_decay", "grad_clip", "cd_energy_penalty"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):
@@ -341,6 +347,7 @@ def build_trainer(config: TrainConfig, run_dir: Path, callbacks: list[pl.Callbac
             devices=config.devices,
             num_nodes=config.num_nodes,
             strategy=config.strategy,
+            precision=config.precision,  # type: ignore[arg-type]
             max_steps=config.max_steps if config.max_steps is not None else -1,
             max_epochs=-1,
             max_time=timedelta(minutes=config.max_minutes) if config.max_minutes is not None else None,

@@ -206,3 +206,14 @@ def test_pcd_baseline_advances_persistent_chains(graphs):
     with torch.no_grad():
         expected = model.energy(x, data_mask).mean() - model.energy(chains.states[drawn], mask[drawn]).mean()
     assert value.item() == pytest.approx(expected.item(), rel=1e-5, abs=1e-6)
+
+
+def test_bf16_mixed_precision_trains_in_bfloat16_with_float32_weights(graphs, tmp_path):
+    model = GraphEBM(18, **TINY).fit(graphs, run_dir=tmp_path, max_steps=3, precision="bf16-mixed", **FAST)
+    header, *rows = metrics_files(tmp_path)[0].read_text().splitlines()
+    losses = [float(r.split(",")[header.split(",").index("loss")]) for r in rows]
+    # under autocast the loss is computed in bfloat16, so each logged value is a bfloat16 number
+    assert all(torch.tensor(v).to(torch.bfloat16).item() == v for v in losses)
+    assert all(p.dtype == torch.float32 for p in model.energy.parameters())
+    with pytest.raises(ValueError, match="unknown precision '8-bit'"):
+        TrainConfig(precision="8-bit")
