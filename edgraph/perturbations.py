@@ -169,7 +169,9 @@ class EdgeSwap:
     (triangles, communities): negatives far from the data in structure, near it in degree.
 
     States are edge vectors ``x [..., D]`` (the upper triangle of ``adj [..., N, N]``, so
-    :math:`D = N(N-1)/2`). Padding pairs never change: edges join real nodes only.
+    :math:`D = N(N-1)/2`). Padding pairs never change: edges join real nodes only. The attempts
+    run one after another, each over dense ``[*, N^2]`` adjacencies, so the cost grows as
+    :math:`k N^2` per state: cheap for small graphs, slow for graphs of hundreds of nodes.
 
     Args:
         share: attempted swaps per edge, > 0.

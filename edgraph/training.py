@@ -134,6 +134,8 @@ class TrainConfig:
             raise ValueError(f"unknown device {self.device!r}; choose from {DEVICES}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose from {PRECISIONS}")
+        if self.precision == "16-mixed" and self.device == "cpu":
+            raise ValueError("precision 16-mixed needs a GPU; on a CPU use bf16-mixed")
         for name in ("lr", "weight_decay", "grad_clip", "cd_energy_penalty"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0) or (name == "lr" and value == 0):

@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> dict:
         cd_energy_penalty=0.0,
         val_every=0,
     )
-    run_dir = Path(args.run_root) / f"{args.dataset}-{args.minutes:g}min-seed{args.seed}"
+    options = "".join(f"-{k}{v}" for k, v in sorted(json.loads(args.model_options).items()))
+    run_dir = Path(args.run_root) / f"{args.dataset}-{args.minutes:g}min{options}-seed{args.seed}"
     model, train_seconds = trained_model(
         training, run_dir, info.max_nodes, json.loads(args.model_options), {}, args.seed, fit_graphs, validation
     )
@@ -116,7 +117,8 @@ def table(paths: list[str]) -> str:
         rows = report["test"]
         cells = [
             report["dataset"],
-            f"{report['minutes']:g} min ({report['device']}, {report['threads']} thread)",
+            f"{report['minutes']:g} min ({report['device']}"
+            + (f", {report['threads']} thread)" if report["device"] == "cpu" else ")"),
             str(report["steps"]),
             report["chosen_setting"],
             str(rows[0]["num"]),

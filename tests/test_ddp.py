@@ -1,5 +1,5 @@
 """Data-parallel training on two CPU processes (gloo): each rank trains on its own shard of the
-data, and the ranks' gradients are averaged into one update."""
+data, and the ranks' gradients are combined (DDP averages them) into one update that both take."""
 
 import json
 import os
@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_ranks_train_on_disjoint_shards_with_averaged_gradients(tmp_path):
+def test_ranks_train_on_disjoint_shards_and_take_one_step_along_the_mean_gradient(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     result = subprocess.run(
@@ -57,5 +57,7 @@ def test_ranks_train_on_disjoint_shards_with_averaged_gradients(tmp_path):
     gradient = (sum(shards[0]) / 4 - 3 * sum(shards[1]) / 4) / 2
     torch.manual_seed(0)
     start = torch.nn.Linear(1, 1, bias=False).weight.item()
-    expected = start - 1e-3 * (1.0 if gradient > 0 else -1.0)  # Adam's first step moves lr against the gradient sign
+    # Adam's first step moves lr against the gradient's sign: the mean's sign, not rank 0's own
+    assert (gradient > 0) != (sum(shards[0]) > 0)
+    expected = start - 1e-3 * (1.0 if gradient > 0 else -1.0)
     assert ranks[0]["weight"] == ranks[1]["weight"] == pytest.approx(expected, abs=1e-6)

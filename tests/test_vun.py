@@ -81,7 +81,6 @@ def test_evaluate_reports_vun_for_families_with_a_validity_test(tmp_path, capsys
     samples = tmp_path / "samples.json"
     samples.write_text(json.dumps(graphs_to_json(generated)))
     args = ["evaluate", "--samples", str(samples), "--dataset", "planar", "--stats", "degree", "--floor-seeds", "0"]
-    args.append("--no-pgd")  # 7 samples are too few for a PGD against 40 test graphs
     assert main(args) == 0
     assert "V.U.N. 0.714" in capsys.readouterr().out
     report = json.loads(samples.with_suffix(".metrics.json").read_text())

@@ -183,4 +183,7 @@ class GraphEnergy(nn.Module):
             h = h + nn.functional.silu(conv(h, adj, node_mask)) * ones
         n = ones.sum(1)
         pooled = torch.cat([h.sum(1) / self.max_nodes, h.sum(1) / n.clamp(min=1), n / self.max_nodes], -1)
-        return self.readout(pooled).squeeze(-1)
+        # the readout runs in float32 even under mixed precision: ED compares energies through
+        # their differences, which bfloat16's 8-bit mantissa would round away
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return self.readout(pooled.float()).squeeze(-1)

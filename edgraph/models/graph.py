@@ -117,8 +117,8 @@ class GraphEBM(EnergyModel):
         flips: the most flipped pairs per graph (expected): a graph of :math:`D` valid pairs
             flips each with probability :math:`\min(\varepsilon, \text{flips}/D)`;
             ``None`` for no cap.
-        rewire: ``None``, or a second ED term whose perturbation rewires about ``rewire`` times
-            as many edges as the graph has by degree-preserving double-edge swaps
+        rewire: ``None``, or a second ED term whose perturbation attempts ``rewire`` times as
+            many degree-preserving double-edge swaps as the graph has edges
             (:class:`~edgraph.perturbations.EdgeSwap`); its negatives keep the degrees and lose
             the structure beyond them, which local flips never show the energy.
         num_negatives: ``M``, negatives per training graph in the ED estimator (in each term).
