@@ -40,7 +40,7 @@ Loss = Callable[..., Tensor]
 LR_SCHEDULES = ("cosine", "constant")
 OBJECTIVES = ("ed", "pcd")
 DEVICES = ("auto", "cpu", "cuda")
-#: Lightning precisions a run may train in: full float32, or mixed bfloat16 / float16 (GPU) autocast.
+#: Lightning precisions a run may train in, full float32 or mixed bfloat16 / float16 (GPU) autocast.
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
 #: Options a resumed run may change (its budget and how it runs); the others fix the optimisation.
 RESUMABLE_OPTIONS = frozenset(
