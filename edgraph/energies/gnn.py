@@ -186,4 +186,4 @@ class GraphEnergy(nn.Module):
         # the readout runs in float32 even under mixed precision: ED compares energies through
         # their differences, which bfloat16's 8-bit mantissa would round away
         with torch.autocast(device_type=x.device.type, enabled=False):
-            return self.readout(pooled.float()).squeeze(-1)
+            return self.readout(pooled.to(torch.promote_types(pooled.dtype, torch.float32))).squeeze(-1)
