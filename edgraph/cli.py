@@ -428,11 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--devices", type=int, help="processes/GPUs per machine for DDP (default 1)")
     train.add_argument("--num-nodes", dest="num_nodes", type=int, help="machines for DDP (default 1)")
     train.add_argument("--strategy", help="Lightning strategy, e.g. ddp (default auto)")
-    train.add_argument(
-        "--precision",
-        choices=["32-true", "bf16-mixed", "16-mixed"],
-        help="training precision (default 32-true; 16-mixed needs a GPU)",
-    )
+    train.add_argument("--precision", help="training precision: 32-true (default), bf16-mixed, or 16-mixed on a GPU")
     train.add_argument("--seed", type=_bounded_int(0, 2**32, "a seed in [0, 2**32)"))
     train.add_argument("--batch-size", dest="batch_size", type=int)
     train.add_argument("--lr", type=float)
@@ -452,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--rewire",
         type=_positive_or_none,
-        help="add an ED term whose negatives rewire about REWIRE swaps per edge, keeping degrees (default none)",
+        help="add an ED term whose negatives attempt REWIRE degree-keeping swaps per edge (default none)",
     )
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
