@@ -49,6 +49,7 @@ from typing import overload
 import numpy as np
 import torch
 from rdkit import Chem
+from rdkit.Chem import QED, rdMolDescriptors
 from rdkit.rdBase import BlockLogs
 from torch import Tensor
 from torch_geometric.data import Data
@@ -124,6 +125,32 @@ def canonical_smiles(mol: MolLike | None) -> str | None:
     if mol is None:
         return None
     return Chem.MolToSmiles(mol, isomericSmiles=False)
+
+
+#: RDKit properties of molecules by name: ``"qed"``, the quantitative estimate of drug-likeness
+#: in [0, 1] (Bickerton et al., Nature Chemistry 2012), and ``"logp"``, Crippen's octanol-water
+#: partition coefficient (Wildman & Crippen, J. Chem. Inf. Comput. Sci. 1999).
+PROPERTIES: dict[str, Callable[[Chem.Mol], float]] = {
+    "qed": QED.qed,
+    "logp": lambda mol: rdMolDescriptors.CalcCrippenDescriptors(mol)[0],
+}
+
+
+def molecule_properties(molecules: Sequence[MolLike | None], name: str) -> list[float | None]:
+    """RDKit's property ``name`` (:data:`PROPERTIES`) of each molecule, ``None`` where a molecule
+    is ``None`` or does not parse.
+
+    >>> [round(v, 2) for v in molecule_properties(["CCO", "c1ccccc1"], "logp")]
+    [-0.0, 1.69]
+    """
+    if name not in PROPERTIES:
+        raise ValueError(f"unknown molecular property {name!r}; choose from {sorted(PROPERTIES)}")
+    compute = PROPERTIES[name]
+    values: list[float | None] = []
+    for molecule in molecules:
+        mol = mol_from_smiles(molecule) if isinstance(molecule, str) else molecule
+        values.append(None if mol is None else float(compute(mol)))
+    return values
 
 
 def largest_fragment(mol: Chem.Mol) -> Chem.Mol:

@@ -30,7 +30,7 @@ import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
 from edgraph.energies.terms import TERMS, term_from_spec
-from edgraph.graphs import read_graphs, read_graphs_json, write_graphs_json
+from edgraph.graphs import graph_labels, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
@@ -125,6 +125,7 @@ def _train(args: argparse.Namespace) -> None:
     model_options, train_options, dataset = resolve_train_config(args)
     run_dir = Path(args.out)
     model: EnergyModel
+    labels: list[int] | None = None
     if dataset in MOLECULE_DATASETS:
         from edgraph.datasets import load_molecule_tensors
         from edgraph.models.molecule import MoleculeEBM
@@ -137,6 +138,9 @@ def _train(args: argparse.Namespace) -> None:
     elif dataset.startswith("file:"):
         path = Path(dataset.removeprefix("file:")).resolve()
         data = read_graphs(path)
+        labels = graph_labels(data)
+        if labels is not None:  # labelled graphs train a class-conditional model
+            model_options.setdefault("num_classes", max(labels) + 1)
         model = GraphEBM(max(2, *(g.number_of_nodes() for g in data)), **model_options)
         run_info = {"graphs": str(path)}
     else:
@@ -144,7 +148,11 @@ def _train(args: argparse.Namespace) -> None:
         data = load_graphs(dataset, "train", args.root)
         run_info = {"dataset": dataset}
     start = time.perf_counter()
-    model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **train_options)
+    if labels is not None:
+        assert isinstance(model, GraphEBM)
+        model.fit(data, run_dir=run_dir, resume=args.resume, labels=labels, run_info=run_info, **train_options)
+    else:
+        model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **train_options)
     if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return
     if "graphs" in run_info:
@@ -241,6 +249,8 @@ def _sample(args: argparse.Namespace) -> None:
         device=device,
         progress=args.progress,
         terms=terms,
+        label=args.label,
+        guidance=args.guidance,
     )
     provenance = {
         "sampler": args.sampler or model.config.sampler,
@@ -248,6 +258,8 @@ def _sample(args: argparse.Namespace) -> None:
         "seed": args.seed,
         "init": args.init,
         **({"terms": args.term} if terms else {}),
+        **({"label": args.label} if args.label is not None else {}),
+        **({"guidance": args.guidance} if args.guidance else {}),
         "seconds": round(time.perf_counter() - start, 3),
     }
     if not molecules:
@@ -418,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a graph EBM with Energy Discrepancy")
     train.add_argument("--dataset", choices=sorted(DATASETS) + sorted(MOLECULE_DATASETS))
-    train.add_argument("--graphs", help="your own graphs: a JSON interchange file, or a folder of edge-list files")
+    train.add_argument(
+        "--graphs",
+        help="your own graphs: a JSON interchange file (graphs with a 'label' train a class-conditional "
+        "model), or a folder of edge-list files",
+    )
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
@@ -449,6 +465,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rewire",
         type=_positive_or_none,
         help="add an ED term whose negatives attempt REWIRE degree-keeping swaps per edge (default none)",
+    )
+    train.add_argument(
+        "--label-dropout",
+        dest="label_dropout",
+        type=float,
+        help="labelled graphs: share of labels dropped in training, for guidance (default 0.1)",
     )
     train.add_argument("--num-negatives", dest="num_negatives", type=int)
     train.add_argument(
@@ -506,6 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=WEIGHT[:TARGET]",
         help=f"add an energy term to the model's energy (repeatable); NAME is one of {', '.join(TERMS)}, "
         "e.g. --term connected=5 or --term edges=2:30",
+    )
+    sample.add_argument(
+        "--label",
+        type=_non_negative_int,
+        help="class to sample, for a model trained on labelled graphs (default: the unlabelled energy)",
+    )
+    sample.add_argument(
+        "--guidance",
+        type=float,
+        default=0.0,
+        help="classifier-free guidance weight w with --label: samples (1+w)E(x, label) - wE(x, no label) (default 0)",
     )
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

@@ -324,7 +324,28 @@ def _graph_from_record(record: object, index: int, max_nodes: int) -> nx.Graph:
         if graph.has_edge(u, v):
             raise ValueError(f"graph {index}: edge {edge} appears twice")
         graph.add_edge(u, v)
+    if "label" in record:
+        label = record["label"]
+        if not isinstance(label, int) or isinstance(label, bool) or label < 0:
+            raise ValueError(f"graph {index}: label must be a non-negative integer (a class), got {label!r}")
+        graph.graph["label"] = label
     return graph
+
+
+def graph_labels(graphs: Sequence[nx.Graph]) -> list[int] | None:
+    """The class labels ``graph.graph["label"]`` of graphs (as the interchange format's optional
+    per-graph ``"label"`` gives them), or ``None`` when no graph has one; a ``ValueError`` names
+    the first graph without a label when only some have one.
+
+    >>> graph_labels([nx.Graph(label=1), nx.Graph(label=0)]), graph_labels([nx.Graph()])
+    ([1, 0], None)
+    """
+    labels = [graph.graph.get("label") for graph in graphs]
+    if all(label is None for label in labels):
+        return None
+    if None in labels:
+        raise ValueError(f"graph {labels.index(None)} has no label, but others do: label every graph or none")
+    return [int(label) for label in labels]
 
 
 def read_graphs_json(
@@ -388,7 +409,8 @@ def _read_edge_list(path: Path, max_nodes: int) -> nx.Graph:
 
 def graphs_from_json(payload: object, max_nodes: int = MAX_NODES) -> list[nx.Graph]:
     """Graphs from an interchange-format record ``{"graphs": [{"num_nodes", "edges"}]}``, the
-    inverse of :func:`graphs_to_json`; ``ValueError`` names the malformed graph and edge.
+    inverse of :func:`graphs_to_json`; ``ValueError`` names the malformed graph and edge. A
+    graph's optional ``"label"`` (a class, an integer) becomes ``graph.graph["label"]``.
 
     >>> [sorted(g.edges) for g in graphs_from_json({"graphs": [{"num_nodes": 3, "edges": [[0, 2]]}]})]
     [[(0, 2)]]
@@ -399,7 +421,8 @@ def graphs_from_json(payload: object, max_nodes: int = MAX_NODES) -> list[nx.Gra
 
 
 def graphs_to_json(graphs: Sequence[GraphLike]) -> dict:
-    """The interchange-format record of graphs, nodes renumbered ``0..n-1`` in node order.
+    """The interchange-format record of graphs, nodes renumbered ``0..n-1`` in node order; a
+    networkx graph's ``graph.graph["label"]`` is written as its ``"label"``.
 
     >>> graphs_to_json([nx.path_graph(2)])
     {'graphs': [{'num_nodes': 2, 'edges': [[0, 1]]}]}
@@ -409,7 +432,10 @@ def graphs_to_json(graphs: Sequence[GraphLike]) -> dict:
         _check_graph(graph, i, None)
         index = {node: k for k, node in enumerate(graph.nodes)}
         edges = sorted(sorted((index[u], index[v])) for u, v in graph.edges)
-        records.append({"num_nodes": len(index), "edges": [list(e) for e in edges]})
+        label = graph.graph.get("label")
+        records.append(
+            {"num_nodes": len(index), "edges": [list(e) for e in edges], **({} if label is None else {"label": label})}
+        )
     return {"graphs": records}
 
 

@@ -31,7 +31,10 @@ def test_both_models_share_one_sampling_signature():
         return [p.name for p in inspect.signature(method).parameters.values() if p.kind is p.KEYWORD_ONLY]
 
     graph, molecule = keywords(GraphEBM.sample), keywords(MoleculeEBM.sample)
-    assert graph == ["seed", "sampler", "steps", "step_size", "init", "device", "progress", "terms"]
+    assert graph == [
+        *("seed", "sampler", "steps", "step_size", "init", "device", "progress"),
+        *("terms", "label", "guidance"),
+    ]
     assert molecule == [*graph, "correct"]
     for model in (GraphEBM, MoleculeEBM):
         _, size, *options = inspect.signature(model.__init__).parameters.values()

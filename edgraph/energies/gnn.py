@@ -118,12 +118,17 @@ class GraphEnergy(nn.Module):
     with :math:`f(A)` the structural features of :func:`structural_features` and Conv a dense
     GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter.
 
+    A class-conditional energy :math:`E(x, c)` (``num_classes = K > 0``) adds a learned label
+    embedding :math:`u_c` to every real node's :math:`h^{(0)}`; the extra label :math:`c = K`
+    means "no label", :math:`E(x, \varnothing)`, which ``forward`` reads when given no labels.
+
     Args:
         max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
             ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same energies).
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
+        num_classes: ``K``, the class labels ``forward`` takes (``0``: an unconditional energy).
         buckets: a batch is split into this many groups of similar node counts, each padded
             only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
             the same for any value; a batch of mixed sizes costs less work and memory split
@@ -142,18 +147,26 @@ class GraphEnergy(nn.Module):
         hidden: int = 64,
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
+        num_classes: int = 0,
         buckets: int = 3,
     ) -> None:
         super().__init__()
         structural_features(torch.zeros(1, 1, 1), torch.ones(1, 1, dtype=torch.bool), features)
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be 0 (unconditional) or a number of classes, got {num_classes}")
         self.max_nodes = max_nodes
         self.features = tuple(features)
+        self.num_classes = num_classes
         self.buckets = buckets
         self.embed = nn.Linear(len(self.features) + 1, hidden)
+        self.label_embed = nn.Embedding(num_classes + 1, hidden) if num_classes else None
         self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
         self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
 
-    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+    def forward(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Energies ``[B]`` of edge vectors ``x [B, D]`` with pair masks ``mask [B, D]``; a
+        class-conditional energy also reads ``labels [B]`` in ``0..K`` (``K``: no label, the default)."""
+        labels = self._check_labels(labels, len(x), x.device)
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
             raise ValueError(
@@ -165,20 +178,42 @@ class GraphEnergy(nn.Module):
         # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)
         if buckets < 2 or mask.shape != x.shape:  # no sorting in the sampler's hot path when not splitting
-            return self._padded_energy(x, mask)
+            return self._padded_energy(x, mask, labels)
         groups = size_buckets(mask, padded, buckets)
         if len(groups[0][1]) == x.shape[-1]:  # the smallest group is already full size: nothing to trim
-            return self._padded_energy(x, mask)
-        energies = torch.cat([self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs]) for rows, pairs in groups])
+            return self._padded_energy(x, mask, labels)
+        energies = torch.cat(
+            [
+                self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs], None if labels is None else labels[rows])
+                for rows, pairs in groups
+            ]
+        )
         return energies[torch.cat([rows for rows, _ in groups]).argsort()]
 
-    def _padded_energy(self, x: Tensor, mask: Tensor) -> Tensor:
+    def _check_labels(self, labels: Tensor | None, batch: int, device: torch.device) -> Tensor | None:
+        """The labels ``[B]`` a class-conditional energy reads (all "no label" when ``None``)."""
+        if not self.num_classes:
+            if labels is not None:
+                raise ValueError("this energy is unconditional (num_classes=0); it takes no labels")
+            return None
+        if labels is None:
+            return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
+        if labels.shape != (batch,) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be integers of shape ({batch},), got {labels.dtype} {tuple(labels.shape)}")
+        if len(labels) and not ((labels >= 0) & (labels <= self.num_classes)).all():
+            raise ValueError(f"labels must lie in 0..{self.num_classes} ({self.num_classes}: no label)")
+        return labels.long()
+
+    def _padded_energy(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
         feats = structural_features(adj, node_mask, self.features, self.max_nodes)
         ones = node_mask[..., None].to(x.dtype)
-        h = self.embed(torch.cat([feats, ones], -1)) * ones
+        h = self.embed(torch.cat([feats, ones], -1))
+        if self.label_embed is not None and labels is not None:
+            h = h + self.label_embed(labels)[:, None, :]
+        h = h * ones
         for conv in self.convs:
             h = h + nn.functional.silu(conv(h, adj, node_mask)) * ones
         n = ones.sum(1)

@@ -8,10 +8,11 @@ Metropolis-Hastings test uses exact energies, so a term whose gradient is only a
 count, a hinge, a connectivity surrogate) still leaves the target exact. DULA has no correction
 and is exact only in the small-step limit, with or without terms.
 
-Graph terms read the same edge vectors ``x [B, D]`` and pair masks as
-:class:`~edgraph.energies.GraphEnergy` (a batch may be padded to fewer nodes than the model's
-``max_nodes``). Any callable ``energy(x, mask) -> [B]`` can be a term too
-(:class:`FunctionTerm`).
+A term reads the states the model's energy reads. Graph terms read the same edge vectors
+``x [B, D]`` and pair masks as :class:`~edgraph.energies.GraphEnergy` (a batch may be padded to
+fewer nodes than the model's ``max_nodes``); molecule terms (:class:`PropertyTarget`) read
+``(atoms, bonds, node_mask)`` as :class:`~edgraph.energies.MoleculeEnergy` does. Any callable
+``energy(*states) -> [B]`` can be a term too (:class:`FunctionTerm`).
 
 >>> x, mask = torch.ones(2, 6), torch.ones(2, 6, dtype=torch.bool)  # two complete graphs on 4 nodes
 >>> EdgeCount(target=4, weight=2.0)(x, mask)  # 2 * (6 - 4)^2
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -32,7 +34,8 @@ from edgraph.graphs import edges_to_adj, node_mask_from_pairs, nodes_from_pairs
 
 
 class EnergyTerm(nn.Module):
-    r"""A weighted term :math:`\lambda\,T(x)` of a composed energy; ``forward(x, mask) -> [B]``.
+    r"""A weighted term :math:`\lambda\,T(x)` of a composed energy; ``forward(*states) -> [B]``,
+    e.g. ``forward(x, mask)`` for graphs.
 
     Subclasses implement :meth:`value`, :math:`T(x)` itself. A positive weight makes high values
     of :math:`T` less probable, a negative one more probable.
@@ -46,43 +49,43 @@ class EnergyTerm(nn.Module):
         self.weight = weight
 
     @abstractmethod
-    def value(self, x: Tensor, mask: Tensor | None) -> Tensor:
+    def value(self, *states: Any) -> Tensor:
         """:math:`T(x)`, one value per state ``[B]``."""
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        return self.weight * self.value(x, mask)
+    def forward(self, *states: Any) -> Tensor:
+        return self.weight * self.value(*states)
 
     def extra_repr(self) -> str:
         return f"weight={self.weight}"
 
 
 class FunctionTerm(EnergyTerm):
-    """Any callable ``energy(x, mask) -> [B]`` as a term, times ``weight``.
+    """Any callable ``energy(*states) -> [B]`` (``energy(x, mask)`` for graphs) as a term, times ``weight``.
 
     >>> term = FunctionTerm(lambda x, mask: x.sum(-1), weight=0.5)
     >>> term(torch.ones(1, 3), torch.ones(1, 3, dtype=torch.bool))
     tensor([1.5000])
     """
 
-    def __init__(self, function: Callable[[Tensor, Tensor | None], Tensor], weight: float = 1.0) -> None:
+    def __init__(self, function: Callable[..., Tensor], weight: float = 1.0) -> None:
         super().__init__(weight)
         if not callable(function):
             raise ValueError(f"a term must be an EnergyTerm or a callable energy(x, mask) -> [B], got {function!r}")
         self.function = function
 
-    def value(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        return self.function(x, mask)
+    def value(self, *states: Any) -> Tensor:
+        return self.function(*states)
 
 
 class GraphTerm(EnergyTerm):
     """A term on graphs: :meth:`graph_value` of the dense adjacency ``adj [B, N, N]`` and
     ``node_mask [B, N]`` rebuilt from edge vectors ``x [B, D]`` and their pair mask."""
 
-    def value(self, x: Tensor, mask: Tensor | None) -> Tensor:
-        if x.dim() != 2:
-            raise ValueError(
-                f"graph terms read edge vectors [B, D] (GraphEBM states); got a state of shape {tuple(x.shape)}"
-            )
+    def value(self, *states: Any) -> Tensor:
+        if len(states) not in (1, 2) or states[0].dim() != 2:
+            shapes = [tuple(t.shape) for t in states if isinstance(t, Tensor)]
+            raise ValueError(f"graph terms read edge vectors [B, D] (GraphEBM states); got states of shapes {shapes}")
+        x, mask = states[0], states[1] if len(states) == 2 else None
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         mask = torch.ones_like(x, dtype=torch.bool) if mask is None else mask.bool()
         return self.graph_value(edges_to_adj(x * mask, padded), node_mask_from_pairs(mask, padded))
@@ -256,6 +259,38 @@ class Cycles4(_CountTerm):
         return node_cycles4(adj).sum(-1) / 4
 
 
+class PropertyTarget(EnergyTerm):
+    r"""A property target, :math:`T(x) = (f_\phi(x) - y^*)^2`, through a regressor :math:`f_\phi`
+    of the model's states, e.g. a molecule GNN ``f(atoms, bonds, node_mask) -> [B]`` trained on
+    RDKit's QED or logP (:class:`edgraph.models.PropertyRegressor`).
+
+    The samplers use the regressor's gradient only to propose moves and its exact values in
+    their Metropolis test, so the chains sample :math:`\exp(-E_\theta - \lambda T)` exactly;
+    how close the *true* property of samples comes to :math:`y^*` depends on how well
+    :math:`f_\phi` predicts it on what the chains visit.
+
+    >>> carbons = lambda atoms, bonds, node_mask: atoms[..., 0].sum(-1)   # a toy "regressor"
+    >>> atoms = torch.eye(2)[torch.tensor([[0, 0, 1]])]                    # two C, one O
+    >>> PropertyTarget(carbons, target=1.0, weight=2.0)(atoms, None, None)  # 2 * (2 - 1)^2
+    tensor([2.])
+    """
+
+    def __init__(self, regressor: Callable[..., Tensor], target: float, weight: float = 1.0) -> None:
+        super().__init__(weight)
+        if not callable(regressor):
+            raise ValueError(f"the regressor must be a callable f(*states) -> [B], got {regressor!r}")
+        target = float(target)
+        if not math.isfinite(target):
+            raise ValueError(f"a property target must be a finite number, got {target}")
+        self.regressor, self.target = regressor, target
+
+    def value(self, *states: Any) -> Tensor:
+        return (self.regressor(*states) - self.target) ** 2
+
+    def extra_repr(self) -> str:
+        return f"target={self.target}, weight={self.weight}"
+
+
 def _non_negative(what: str, value: float) -> float:
     value = float(value)
     if not (math.isfinite(value) and value >= 0):
@@ -264,7 +299,8 @@ def _non_negative(what: str, value: float) -> float:
 
 
 class ComposedEnergy(nn.Module):
-    r"""A learned energy plus terms: :math:`E(x, m) = E_\theta(x, m) + \sum_k \lambda_k T_k(x, m)`.
+    r"""A learned energy plus terms: :math:`E(x, m) = E_\theta(x, m) + \sum_k \lambda_k T_k(x, m)`;
+    ``forward(*states)`` passes the states (``x, mask`` for graphs) to the energy and every term.
 
     >>> base = lambda x, mask: torch.zeros(len(x))
     >>> ComposedEnergy(base, [EdgeCount(target=0)])(torch.ones(1, 3), torch.ones(1, 3, dtype=torch.bool))
@@ -276,10 +312,10 @@ class ComposedEnergy(nn.Module):
         self.energy = energy
         self.terms = nn.ModuleList(term if isinstance(term, EnergyTerm) else FunctionTerm(term) for term in terms)
 
-    def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        total = self.energy(x, mask)
+    def forward(self, *states: Any) -> Tensor:
+        total = self.energy(*states)
         for term in self.terms:
-            total = total + term(x, mask)
+            total = total + term(*states)
         return total
 
 

@@ -86,12 +86,17 @@ class EnergyModel(ABC):
         """The loss ``(energy, *batch) -> scalar`` for ``config.objective``."""
 
     @abstractmethod
-    def noise_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
-        """Chain starts drawn from the training statistics, as the model's sampling states."""
+    def noise_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        """Chain starts drawn from the training statistics (of class ``label``, if given), as the
+        model's sampling states."""
 
     @abstractmethod
-    def data_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
-        """Chain starts at training examples drawn uniformly with replacement."""
+    def data_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        """Chain starts at training examples (of class ``label``, if given) drawn uniformly with replacement."""
 
     @abstractmethod
     def _run_chains(
@@ -102,6 +107,16 @@ class EnergyModel(ABC):
     @abstractmethod
     def decode(self, tensors: States) -> list:
         """User objects (graphs, SMILES) from the dense tensors :meth:`sample_tensors` returns."""
+
+    def conditioned(self, energy: nn.Module, label: int | None, guidance: float) -> nn.Module:
+        """The energy chains of class ``label`` sample, at classifier-free ``guidance``; models
+        without classes refuse a label (the default)."""
+        if label is not None or guidance:
+            raise ValueError(
+                f"this {type(self).__name__} is not class-conditional: label and guidance need a model "
+                "built with num_classes and fitted with labels"
+            )
+        return energy
 
     # Shared behaviour.
 
@@ -133,14 +148,15 @@ class EnergyModel(ABC):
 
     def _fit(
         self,
-        data: Any,
+        record: dict[str, Tensor],
         run_dir: str | Path | None,
         resume: bool,
         train_options: dict[str, Any],
         run_info: dict[str, Any] | None = None,
         callbacks: Callable[[EnergyModule], list[pl.Callback]] | None = None,
     ) -> None:
-        """Encode ``data`` and train the energy on it in ``run_dir`` (see :meth:`GraphEBM.fit`).
+        """Train the energy on the encoded training set ``record`` (:meth:`encode`) in ``run_dir``
+        (see :meth:`GraphEBM.fit`).
 
         Everything is checked before anything is written or changed: the options, the data, and
         the run directory (:meth:`_check_run`). The run directory is locked while training, so
@@ -150,7 +166,6 @@ class EnergyModel(ABC):
         from edgraph.training import TrainConfig, worker_process
 
         config = TrainConfig.from_dict(train_options)
-        record = self.encode(data)
         if run_dir is None and resume:
             raise ValueError("resume=True needs the run_dir of the run to continue")
         if run_dir is None:
@@ -270,6 +285,8 @@ class EnergyModel(ABC):
         device: str | torch.device | None = None,
         progress: bool = False,
         terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
+        label: int | None = None,
+        guidance: float = 0.0,
     ) -> list:
         r"""Generate ``num`` samples (node or atom counts drawn from the training distribution).
 
@@ -281,6 +298,9 @@ class EnergyModel(ABC):
         energy (:mod:`edgraph.energies.terms`): the chains sample
         :math:`p(x) \propto \exp(-E_\theta(x) - \sum_k \lambda_k T_k(x))`, for instance
         ``terms=[Connected(weight=5)]``; a plain callable ``energy(x, mask) -> [B]`` counts with weight 1.
+        A class-conditional model samples class ``label`` (node counts and chain starts from that
+        class's training graphs), at classifier-free ``guidance`` :math:`w`
+        (:class:`~edgraph.energies.GuidedEnergy`); ``label=None`` samples the unlabelled energy.
         """
         return self.decode(
             self.sample_tensors(
@@ -293,6 +313,8 @@ class EnergyModel(ABC):
                 device=device,
                 progress=progress,
                 terms=terms,
+                label=label,
+                guidance=guidance,
             )
         )
 
@@ -308,6 +330,8 @@ class EnergyModel(ABC):
         device: str | torch.device | None = None,
         progress: bool = False,
         terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
+        label: int | None = None,
+        guidance: float = 0.0,
         energy: nn.Module | None = None,
     ) -> States:
         """What :meth:`sample` decodes: the model's dense tensors, on the CPU; arguments as in
@@ -322,14 +346,14 @@ class EnergyModel(ABC):
         steps = c.sampler_steps if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-        energy = self.sampling_energy if energy is None else energy
+        energy = self.conditioned(self.sampling_energy if energy is None else energy, label, guidance)
         if terms:
             energy = ComposedEnergy(energy, terms)
         device = torch.device(device) if device is not None else next(energy.parameters()).device
         generator = torch.Generator(device)
         generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
         starts = self.noise_states if init == "noise" else self.data_states
-        states = starts(int(num), generator, device)
+        states = starts(int(num), generator, device, label)
         was_training, home = energy.training, next(energy.parameters()).device
         energy.eval().to(device)
         try:

@@ -12,7 +12,7 @@ sampler (Gibbs, GWG, DULA or DMALA) on :math:`p_\theta(x \mid n) \propto \exp(-E
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
+from edgraph.energies.conditional import GuidedEnergy
 from edgraph.energies.gnn import NODE_FEATURES, GraphEnergy
 from edgraph.graphs import (
     GraphLike,
@@ -49,6 +50,9 @@ DEFAULT_EPS = 0.2
 #: The most flipped pairs per graph (expected) in the ED perturbation, so that a graph of ``D`` valid
 #: pairs flips each with probability ``min(DEFAULT_EPS, DEFAULT_FLIPS / D)``.
 DEFAULT_FLIPS: float | None = 6.0
+#: Share of training graphs whose label is dropped, so a class-conditional energy also learns
+#: :math:`E(x, \varnothing)` for classifier-free guidance (Ho & Salimans 2022 use 0.1 to 0.2).
+DEFAULT_LABEL_DROPOUT = 0.1
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
 
@@ -69,6 +73,8 @@ class GraphConfig:
     sampler: str
     sampler_steps: int
     step_size: float
+    num_classes: int = 0
+    label_dropout: float = DEFAULT_LABEL_DROPOUT
 
     def __post_init__(self) -> None:
         if self.eps is None:
@@ -82,6 +88,10 @@ class GraphConfig:
             raise ValueError(f"rewire must be a positive number of swaps per edge (or None), got {self.rewire}")
         if self.max_nodes < 2:
             raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
+        if self.num_classes < 0:
+            raise ValueError(f"num_classes must be 0 (unconditional) or a number of classes, got {self.num_classes}")
+        if not 0 <= self.label_dropout < 1:
+            raise ValueError(f"label_dropout must be a probability in [0, 1), got {self.label_dropout}")
         unknown = sorted(set(self.features) - set(NODE_FEATURES))
         if unknown or not self.features:
             raise ValueError(f"features must be a non-empty subset of {NODE_FEATURES}, got {list(self.features)}")
@@ -126,6 +136,11 @@ class GraphEBM(EnergyModel):
         sampler: default sampler, one of ``"gibbs"``, ``"gwg"``, ``"dula"``, ``"dmala"``.
         sampler_steps: default number of sampler steps.
         step_size: step size of DULA and DMALA.
+        num_classes: ``K > 0`` for a class-conditional energy :math:`E_\theta(x, c)`, fitted with
+            ``fit(graphs, labels=...)`` and sampled with ``sample(n, label=c)``; ``0``: unconditional.
+        label_dropout: share of training labels replaced by "no label" at each step, so the same
+            network learns :math:`E_\theta(x, \varnothing)` too, which classifier-free
+            ``guidance`` needs (:class:`~edgraph.energies.GuidedEnergy`).
 
     Example:
         >>> graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
@@ -153,6 +168,8 @@ class GraphEBM(EnergyModel):
         sampler: str = "gwg",
         sampler_steps: int = 200,
         step_size: float = 0.25,
+        num_classes: int = 0,
+        label_dropout: float = DEFAULT_LABEL_DROPOUT,
     ) -> None:
         super().__init__(
             GraphConfig(
@@ -168,10 +185,13 @@ class GraphEBM(EnergyModel):
                 sampler,
                 sampler_steps,
                 step_size,
+                num_classes,
+                label_dropout,
             )
         )
         self.node_counts: Tensor | None = None
         self.edge_density: Tensor | None = None
+        self.class_statistics: list[tuple[Tensor, Tensor]] = []  # (node_counts, edge_density) of each class
 
     @classmethod
     def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
@@ -179,14 +199,24 @@ class GraphEBM(EnergyModel):
 
     def _new_energy(self) -> GraphEnergy:
         c = self.config
-        return GraphEnergy(c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features)
+        return GraphEnergy(
+            c.max_nodes, hidden=c.hidden, layers=c.layers, features=c.features, num_classes=c.num_classes
+        )
 
-    def encode(self, data: Iterable[GraphLike]) -> dict[str, Tensor]:
+    def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
         """The training record of graphs: ``edges`` bool ``[B, D]`` (upper triangles padded to
-        ``max_nodes``) and ``num_nodes`` ``[B]``. Any iterable of networkx graphs or PyG ``Data``."""
+        ``max_nodes``) and ``num_nodes`` ``[B]``, plus ``labels`` ``[B]`` for a class-conditional
+        model (one class in ``0..num_classes-1`` per graph). Any iterable of networkx graphs or PyG ``Data``."""
         graphs = list(data)
         if not graphs:
             raise ValueError("cannot fit a graph model on zero graphs")
+        classes = self.config.num_classes
+        if (labels is None) != (classes == 0):
+            raise ValueError(
+                "a class-conditional model (num_classes > 0) needs one label per graph: fit(graphs, labels=...)"
+                if classes
+                else "labels need a class-conditional model: GraphEBM(..., num_classes=K)"
+            )
         for i, graph in enumerate(graphs):
             if not isinstance(graph, (nx.Graph, Data)):
                 raise ValueError(
@@ -196,7 +226,10 @@ class GraphEBM(EnergyModel):
             if graph.num_nodes == 0 if isinstance(graph, Data) else graph.number_of_nodes() == 0:
                 raise ValueError(f"graph {i} has no nodes; a graph model needs graphs of at least one node")
         adj, node_mask = graphs_to_dense(graphs, self.config.max_nodes)
-        return {"edges": adj_to_edges(adj).bool(), "num_nodes": node_mask.sum(1)}
+        record = {"edges": adj_to_edges(adj).bool(), "num_nodes": node_mask.sum(1)}
+        if labels is not None:
+            record["labels"] = _class_labels(labels, len(graphs), classes)
+        return record
 
     def _set_training_data(self, record: dict[str, Tensor]) -> None:
         n_max = self.config.max_nodes
@@ -210,16 +243,24 @@ class GraphEBM(EnergyModel):
         mask = pair_mask(torch.arange(n_max) < sizes[:, None])
         if (edges & ~mask).any():
             raise ValueError("training edges lie outside their graphs' node pairs")
+        classes = self.config.num_classes
+        if ("labels" in record) != (classes > 0):
+            raise ValueError(
+                f"training labels must be given exactly for a class-conditional model (num_classes={classes})"
+            )
+        labels = record["labels"] if classes else None
+        if labels is not None:
+            _class_labels(labels, len(edges), classes)
         super()._set_training_data(record)
-        self.node_counts = torch.bincount(sizes, minlength=n_max + 1).double() / len(sizes)
-        edge_sum = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, edges.sum(1).double())
-        pair_sum = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, mask.sum(1).double())
-        self.edge_density = edge_sum / pair_sum.clamp(min=1)
+        self.node_counts, self.edge_density = _size_statistics(edges, sizes, mask, n_max)
+        members = [] if labels is None else [labels == c for c in range(classes)]
+        self.class_statistics = [_size_statistics(edges[m], sizes[m], mask[m], n_max) for m in members]
 
     def _training_tensors(self) -> States:
         record = self._require_data()
         node_mask = torch.arange(self.config.max_nodes) < record["num_nodes"][:, None]
-        return record["edges"].float(), pair_mask(node_mask)
+        tensors = (record["edges"].float(), pair_mask(node_mask))
+        return (*tensors, record["labels"]) if "labels" in record else tensors
 
     def fit(
         self,
@@ -227,6 +268,7 @@ class GraphEBM(EnergyModel):
         run_dir: str | Path | None = None,
         resume: bool = False,
         *,
+        labels: Sequence[int] | Tensor | None = None,
         reference: Sequence[GraphLike] | None = None,
         run_info: dict[str, Any] | None = None,
         **train_options: Any,
@@ -248,12 +290,22 @@ class GraphEBM(EnergyModel):
         graphs every ``val_every`` steps (default: every ``checkpoint_every``) by the sum of their
         degree, clustering and orbit MMD, and samples with the EMA weights that scored best
         (``selected_step``); ``checkpoints/last.ckpt`` keeps the last weights for resuming.
+
+        A class-conditional model (``num_classes=K``) takes one label in ``0..K-1`` per graph,
+        ``labels``; ED then trains :math:`E_\theta(x, c)` on each graph with its own label,
+        replaced by "no label" with probability ``label_dropout``. Periodic validation samples
+        the unlabelled energy.
         """
         from edgraph.training import TrainConfig
 
         graphs = list(graphs)
         config = TrainConfig.from_dict(train_options)
-        graphs, held_out = hold_out(graphs, config.val_fraction, config.seed)
+        self.encode(graphs, labels)  # checks graphs and labels before anything is split or written
+        if labels is not None and config.objective != "ed":
+            raise ValueError(f"class-conditional models train with ED; objective {config.objective!r} is not supported")
+        kept, held = hold_out(list(range(len(graphs))), config.val_fraction, config.seed)
+        held_out = [graphs[i] for i in held]
+        graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
         if held_out and config.val_every == 0:
             train_options = {**train_options, "val_every": config.checkpoint_every}
         targets = held_out or (graphs if reference is None else reference)
@@ -273,7 +325,7 @@ class GraphEBM(EnergyModel):
 
             return [PeriodicValidation(config.val_every, evaluate, keep_best=bool(held_out))]
 
-        self._fit(graphs, run_dir, resume, train_options, run_info, callbacks)
+        self._fit(self.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
         return self
 
     def training_loss(self, config: TrainConfig) -> Loss:
@@ -286,9 +338,10 @@ class GraphEBM(EnergyModel):
             if c.rewire is not None:
                 perturbations.append(EdgeSwap(c.rewire))
 
-            def loss(energy: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+            def loss(energy: nn.Module, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
+                scored = energy if labels is None else _with_labels(energy, self._drop_labels(labels))
                 return torch.stack(
-                    [energy_discrepancy(energy, x, q, c.num_negatives, c.w, mask) for q in perturbations]
+                    [energy_discrepancy(scored, x, q, c.num_negatives, c.w, mask) for q in perturbations]
                 ).sum()
 
             return loss
@@ -313,21 +366,54 @@ class GraphEBM(EnergyModel):
             energy_penalty=config.cd_energy_penalty,
         )
 
-    def noise_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
-        r"""Chain starts :math:`n \sim p(n)`, :math:`x_0 \sim \mathrm{Bernoulli}(\rho_n)` on valid
-        pairs: edge vectors ``x0 [num, D]`` and their bool pair masks."""
+    def _drop_labels(self, labels: Tensor) -> Tensor:
+        """``labels`` with each replaced by "no label" (``num_classes``) with probability ``label_dropout``."""
+        c = self.config
+        if not c.label_dropout:
+            return labels
+        dropped = torch.rand(labels.shape, device=labels.device) < c.label_dropout
+        return torch.where(dropped, torch.full_like(labels, c.num_classes), labels)
+
+    def conditioned(self, energy: nn.Module, label: int | None, guidance: float) -> nn.Module:
+        """:class:`~edgraph.energies.GuidedEnergy` of ``label`` at ``guidance`` for a class-conditional model."""
+        c = self.config
+        if not c.num_classes:
+            return super().conditioned(energy, label, guidance)
+        if guidance and not c.label_dropout:
+            raise ValueError("guidance needs E(x, no label), which a model trained with label_dropout=0 never learned")
+        return GuidedEnergy(energy, c.num_classes, label, guidance)
+
+    def _statistics(self, label: int | None) -> tuple[Tensor, Tensor]:
+        """Node-count distribution ``[N + 1]`` and edge density by node count ``[N + 1]`` of the
+        training graphs (of class ``label``, if given)."""
         self._require_data()
-        assert self.node_counts is not None and self.edge_density is not None
-        n = draw(self.node_counts.float().to(device), num, generator)
+        if label is None:
+            assert self.node_counts is not None and self.edge_density is not None
+            return self.node_counts, self.edge_density
+        self.conditioned(self.energy, label, 0.0)  # checks the label
+        return self.class_statistics[label]
+
+    def noise_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts :math:`n \sim p(n)`, :math:`x_0 \sim \mathrm{Bernoulli}(\rho_n)` on valid
+        pairs, with :math:`p(n)` and :math:`\rho_n` those of class ``label`` if given: edge vectors
+        ``x0 [num, D]`` and their bool pair masks."""
+        node_counts, edge_density = self._statistics(label)
+        n = draw(node_counts.float().to(device), num, generator)
         mask = pair_mask(torch.arange(self.config.max_nodes, device=device) < n[:, None])
-        density = self.edge_density.float().to(device)[n]
+        density = edge_density.float().to(device)[n]
         return torch.bernoulli(density[:, None] * mask, generator=generator), mask
 
-    def data_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
-        r"""Chain starts at training graphs drawn uniformly with replacement (so :math:`n \sim p(n)`
-        too): edge vectors ``x0 [num, D]`` and their bool pair masks."""
-        x, mask = self._training_tensors()
-        rows = torch.randint(len(x), (num,), generator=generator, device=generator.device).cpu()
+    def data_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts at training graphs (of class ``label``, if given) drawn uniformly with
+        replacement (so :math:`n \sim p(n)` too): edge vectors ``x0 [num, D]`` and their bool pair masks."""
+        x, mask, *labels = self._training_tensors()
+        self._statistics(label)  # checks the label
+        pool = torch.arange(len(x)) if label is None else (labels[0] == label).nonzero().squeeze(1)
+        rows = pool[torch.randint(len(pool), (num,), generator=generator, device=generator.device).cpu()]
         return x[rows].to(device), mask[rows].to(device)
 
     def _run_chains(
@@ -348,3 +434,44 @@ class GraphEBM(EnergyModel):
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
         adj, node_mask = tensors
         return dense_to_graphs(adj, node_mask)
+
+
+def _size_statistics(edges: Tensor, sizes: Tensor, mask: Tensor, n_max: int) -> tuple[Tensor, Tensor]:
+    """Node-count distribution ``[N + 1]`` and edge density by node count ``[N + 1]`` of graphs
+    ``edges [B, D]`` with ``sizes [B]`` and pair masks ``mask [B, D]``."""
+    node_counts = torch.bincount(sizes, minlength=n_max + 1).double() / len(sizes)
+    edge_sum = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, edges.sum(1).double())
+    pair_sum = torch.zeros(n_max + 1, dtype=torch.float64).index_add_(0, sizes, mask.sum(1).double())
+    return node_counts, edge_sum / pair_sum.clamp(min=1)
+
+
+def _class_labels(labels: Sequence[int] | Tensor, num_graphs: int, num_classes: int) -> Tensor:
+    """Labels as a ``long [B]`` tensor, checked: one per graph, each in ``0..num_classes-1``, every class present."""
+    try:
+        values = torch.as_tensor(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"labels must be integers in 0..{num_classes - 1}, got {labels!r:.80}") from None
+    if values.dim() != 1 or len(values) != num_graphs:
+        raise ValueError(f"need one label per graph: {num_graphs} graphs, labels of shape {tuple(values.shape)}")
+    if values.dtype.is_floating_point or values.dtype == torch.bool or values.dtype.is_complex:
+        raise ValueError(f"labels must be integers in 0..{num_classes - 1}, got {values.dtype}")
+    values = values.long()
+    outside = values[(values < 0) | (values >= num_classes)]
+    if len(outside):
+        raise ValueError(
+            f"labels must lie in 0..{num_classes - 1} (num_classes={num_classes}), got {outside[0].item()}"
+        )
+    missing = sorted(set(range(num_classes)) - set(values.tolist()))
+    if missing:
+        raise ValueError(f"classes {missing} have no training graphs; every class needs at least one")
+    return values
+
+
+def _with_labels(energy: nn.Module, labels: Tensor) -> Callable[[Tensor, Tensor], Tensor]:
+    """``energy(states, mask)`` for ED's states, each data graph followed by its negatives: every
+    state reads the label of the data graph it came from."""
+
+    def labelled(states: Tensor, mask: Tensor) -> Tensor:
+        return energy(states, mask, labels.repeat_interleave(len(states) // len(labels)))
+
+    return labelled

@@ -311,7 +311,7 @@ class MoleculeEBM(EnergyModel):
             raise ValueError(
                 f"MoleculeEBM trains with ED only; objective {train_options['objective']!r} is not supported"
             )
-        self._fit(molecules, run_dir, resume, train_options, run_info)
+        self._fit(self.encode(molecules), run_dir, resume, train_options, run_info)
         return self
 
     def training_loss(self, config: TrainConfig) -> Loss:
@@ -335,9 +335,13 @@ class MoleculeEBM(EnergyModel):
 
         return loss
 
-    def noise_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
+    def noise_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
         r"""Chain starts: :math:`n \sim p(n)`, atom types from their training frequencies, bond
-        types from the training frequencies of molecules with :math:`n` atoms."""
+        types from the training frequencies of molecules with :math:`n` atoms (molecule models
+        have no classes: ``label`` must be ``None``)."""
+        self.conditioned(self.energy, label, 0.0)
         self._require_data()
         assert self.node_counts is not None and self.atom_frequency is not None and self.bond_frequency is not None
         c = self.config
@@ -349,8 +353,11 @@ class MoleculeEBM(EnergyModel):
         bond_types = torch.where(pair_mask(node_mask), bond_types, 0)
         return self._one_hot(atom_types, bond_types, n)
 
-    def data_states(self, num: int, generator: torch.Generator, device: torch.device) -> States:
-        """Chain starts at training molecules drawn uniformly with replacement."""
+    def data_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        """Chain starts at training molecules drawn uniformly with replacement (``label``: ``None``)."""
+        self.conditioned(self.energy, label, 0.0)
         record = self._require_data()
         rows = torch.randint(len(record["num_atoms"]), (num,), generator=generator, device=generator.device).cpu()
         return tuple(
@@ -387,6 +394,8 @@ class MoleculeEBM(EnergyModel):
         device: str | torch.device | None = None,
         progress: bool = False,
         terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
+        label: int | None = None,
+        guidance: float = 0.0,
         correct: bool = False,
     ) -> list[str | None]:
         """Generate ``num`` molecules as canonical SMILES (``None`` where a generated graph does
@@ -403,5 +412,7 @@ class MoleculeEBM(EnergyModel):
             device=device,
             progress=progress,
             terms=terms,
+            label=label,
+            guidance=guidance,
         )
         return self.decode(tensors, correct=correct)
