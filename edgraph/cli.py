@@ -29,7 +29,7 @@ import torch
 import yaml
 
 from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe, load_graphs
-from edgraph.energies.terms import TERMS, term_from_spec
+from edgraph.energies.terms import TERMS, EnergyTerm, term_from_spec
 from edgraph.graphs import graph_labels, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
@@ -235,9 +235,13 @@ def _sample(args: argparse.Namespace) -> None:
         model: EnergyModel = MoleculeEBM.load(args.checkpoint)
     else:
         model = GraphEBM.load(args.checkpoint)
-    terms = [term_from_spec(spec) for spec in args.term]
-    if terms and molecules:
-        raise ValueError("--term adds graph terms, which apply to graph models; this checkpoint is a molecule model")
+    if molecules:
+        from edgraph.models.property import property_term_from_spec
+
+        assert isinstance(model, MoleculeEBM)
+        terms: list[EnergyTerm] = [property_term_from_spec(model, spec, args.progress) for spec in args.term]
+    else:
+        terms = [term_from_spec(spec) for spec in args.term]
     start = time.perf_counter()
     tensors = model.sample_tensors(
         args.num,
@@ -526,8 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=WEIGHT[:TARGET]",
-        help=f"add an energy term to the model's energy (repeatable); NAME is one of {', '.join(TERMS)}, "
-        "e.g. --term connected=5 or --term edges=2:30",
+        help=f"add an energy term to the model's energy (repeatable); NAME is one of {', '.join(TERMS)} for "
+        "graph models, qed or logp for molecule models (a regressor is fit on the model's training molecules), "
+        "e.g. --term connected=5, --term edges=2:30 or --term qed=20:0.6",
     )
     sample.add_argument(
         "--label",

@@ -228,7 +228,10 @@ def test_cli_trains_samples_and_evaluates_a_molecule_model(tmp_path, capsys):
     capsys.readouterr()
     termed = ["sample", "--checkpoint", str(run_dir), "--out", str(tmp_path / "t.json"), "--term", "connected=1"]
     assert main(termed) == 2
-    assert "graph terms, which apply to graph models" in capsys.readouterr().err
+    assert "unknown molecule energy term 'connected'" in capsys.readouterr().err
+    steered = tmp_path / "qed.json"
+    assert main([*termed[:4], str(steered), "--term", "qed=5:0.6", "--num", "4", "--steps", "3", "--no-progress"]) == 0
+    assert json.loads(steered.read_text())["terms"] == ["qed=5:0.6"]
     assert main(["evaluate", "--samples", str(samples), "--dataset", "nci_small", "--no-fcd"]) == 0
     assert "validity_corrected" in capsys.readouterr().out
     metrics = json.loads(samples.with_suffix(".metrics.json").read_text())["metrics"]

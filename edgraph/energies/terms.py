@@ -330,6 +330,22 @@ TERMS: dict[str, type[GraphTerm]] = {
 }
 
 
+def parse_term_spec(spec: str) -> tuple[str, float, float | None]:
+    """``(name, weight, target or None)`` of a term spec ``NAME=WEIGHT[:TARGET]``.
+
+    >>> parse_term_spec("edges=2:30"), parse_term_spec("connected=5")
+    (('edges', 2.0, 30.0), ('connected', 5.0, None))
+    """
+    name, _, setting = spec.partition("=")
+    weight_text, has_target, target_text = setting.partition(":")
+    try:
+        weight = float(weight_text)
+        target = float(target_text) if has_target else None
+    except ValueError:
+        raise ValueError(f"energy term {spec!r} must read NAME=WEIGHT[:TARGET] with numbers") from None
+    return name, weight, target
+
+
 def term_from_spec(spec: str) -> GraphTerm:
     """A built-in term from ``NAME=WEIGHT[:TARGET]``, as ``edgraph sample --term`` takes it.
 
@@ -339,15 +355,10 @@ def term_from_spec(spec: str) -> GraphTerm:
     >>> term_from_spec("edges=2:30")
     EdgeCount(target=30.0, weight=2.0)
     """
-    name, _, setting = spec.partition("=")
+    name = spec.partition("=")[0]
     if name not in TERMS:
         raise ValueError(f"unknown energy term {name!r} in {spec!r}; choose from {sorted(TERMS)}")
-    weight_text, has_target, target_text = setting.partition(":")
-    try:
-        weight = float(weight_text)
-        target = float(target_text) if has_target else None
-    except ValueError:
-        raise ValueError(f"energy term {spec!r} must read NAME=WEIGHT[:TARGET] with numbers") from None
+    name, weight, target = parse_term_spec(spec)
     if name == "connected":
         if target is not None:
             raise ValueError(f"energy term {name!r} takes no target: {name}=WEIGHT")

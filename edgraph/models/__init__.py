@@ -1,7 +1,8 @@
 """User-facing models: :class:`GraphEBM` (graphs) and :class:`MoleculeEBM` (molecules), with the
-shape they share (:class:`~edgraph.models.base.EnergyModel`): ``fit``, ``sample``, ``save``, ``load``.
+shape they share (:class:`~edgraph.models.base.EnergyModel`): ``fit``, ``sample``, ``save``, ``load``;
+and :class:`PropertyRegressor`, which steers molecule sampling towards a property.
 
-``MoleculeEBM`` imports RDKit, so it is loaded only when first asked for.
+``MoleculeEBM`` and ``PropertyRegressor`` import RDKit, so they are loaded only when first asked for.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from edgraph.models.graph import GraphEBM
 
 if TYPE_CHECKING:
     from edgraph.models.molecule import MoleculeEBM
+    from edgraph.models.property import PropertyRegressor
 
-__all__ = ["INITS", "EnergyModel", "GraphEBM", "MoleculeEBM", "checkpoint_format", "model_file"]
+__all__ = ["INITS", "EnergyModel", "GraphEBM", "MoleculeEBM", "PropertyRegressor", "checkpoint_format", "model_file"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,4 +24,8 @@ def __getattr__(name: str) -> Any:
         from edgraph.models.molecule import MoleculeEBM
 
         return MoleculeEBM
+    if name == "PropertyRegressor":
+        from edgraph.models.property import PropertyRegressor
+
+        return PropertyRegressor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
