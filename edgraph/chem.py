@@ -127,9 +127,9 @@ def canonical_smiles(mol: MolLike | None) -> str | None:
     return Chem.MolToSmiles(mol, isomericSmiles=False)
 
 
-#: RDKit properties of molecules by name: ``"qed"``, the quantitative estimate of drug-likeness
-#: in [0, 1] (Bickerton et al., Nature Chemistry 2012), and ``"logp"``, Crippen's octanol-water
-#: partition coefficient (Wildman & Crippen, J. Chem. Inf. Comput. Sci. 1999).
+#: RDKit properties of molecules by name, ``"qed"`` (the quantitative estimate of drug-likeness
+#: in [0, 1], Bickerton et al., Nature Chemistry 2012) and ``"logp"`` (Crippen's octanol-water
+#: partition coefficient, Wildman & Crippen, J. Chem. Inf. Comput. Sci. 1999).
 PROPERTIES: dict[str, Callable[[Chem.Mol], float]] = {
     "qed": QED.qed,
     "logp": lambda mol: rdMolDescriptors.CalcCrippenDescriptors(mol)[0],

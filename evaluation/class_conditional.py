@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
-from graph_results import git_commit
+from graph_results import provenance, trained_model, write_report
 
-from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, reference_floor
 from edgraph.models.base import hold_out
@@ -59,32 +57,25 @@ def split(seed: int) -> tuple[list, list, list, list]:
     )
 
 
-def trained(seed: int, graphs: list, labels: list, args: argparse.Namespace) -> tuple[GraphEBM, float]:
-    """The conditional model of one seed, trained in ``run_root/seed{seed}`` or loaded from a finished run there."""
-    run_dir = Path(args.run_root) / f"seed{seed}"
-    recipe = {"max_steps": args.max_steps, "seed": seed, "label_dropout": args.label_dropout}
-    done = run_dir / "recipe.json"
-    if done.is_file():
-        saved = json.loads(done.read_text())
-        if saved["recipe"] != recipe:
-            raise SystemExit(f"{run_dir} holds a run of another recipe; choose another --run-root")
-        return GraphEBM.load(run_dir), saved["train_seconds"]
-    max_nodes = max(dataset_info(name).max_nodes for name in CLASSES)
-    model = GraphEBM(max_nodes, num_classes=len(CLASSES), label_dropout=args.label_dropout)
-    start = time.perf_counter()
-    model.fit(graphs, run_dir=run_dir, labels=labels, max_steps=args.max_steps, seed=seed, progress=False)
-    seconds = time.perf_counter() - start
-    done.write_text(json.dumps({"recipe": recipe, "train_seconds": seconds}))
-    return model, seconds
-
-
 def run(args: argparse.Namespace) -> dict:
+    training = argparse.Namespace(
+        minutes=None,
+        max_steps=args.max_steps,
+        objective="ed",
+        cd_sampler="gwg",
+        cd_steps=10,
+        cd_energy_penalty=0.0,
+        val_every=0,
+    )
+    max_nodes = max(dataset_info(name).max_nodes for name in CLASSES)
     tests = [load_graphs(name, "test") for name in CLASSES]
     trains = [load_graphs(name, "train") for name in CLASSES]
     seeds = []
     for seed in args.train_seeds:
         graphs, labels, held, held_labels = split(seed)
-        model, train_seconds = trained(seed, graphs, labels, args)
+        run_dir = Path(args.run_root) / f"seed{seed}"
+        options = {"num_classes": len(CLASSES), "label_dropout": args.label_dropout}
+        model, train_seconds = trained_model(training, run_dir, max_nodes, options, {}, seed, graphs, held, labels)
         validation = {}
         for label in range(len(CLASSES)):
             own = [g for g, c in zip(held, held_labels) if c == label]
@@ -134,10 +125,7 @@ def run(args: argparse.Namespace) -> dict:
         "val_num": args.val_num,
         "floor": dict(zip(CLASSES, floors)),
         "seeds": seeds,
-        "git_commit": git_commit(),
-        "versions": {"edgraph": __version__, "torch": torch.__version__},
-        "threads": torch.get_num_threads(),
-        "command": " ".join(sys.argv),
+        **provenance(),
     }
 
 
@@ -190,10 +178,7 @@ def main() -> None:
         print(table(args.table))
         return
     torch.set_num_threads(1)
-    report = run(args)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=1))
+    write_report(run(args), args.out)
 
 
 if __name__ == "__main__":

@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import networkx as nx
 import torch
-from graph_results import git_commit, trained_model
+from graph_results import provenance, trained_model, write_report
 
-from edgraph import GraphEBM, __version__
+from edgraph import GraphEBM
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.energies.terms import Connected, EdgeCount, EnergyTerm
 from edgraph.metrics import graph_mmd, reference_floor
@@ -81,10 +80,7 @@ def run(args: argparse.Namespace) -> dict:
         "train_mean_edges": statistics.fmean(g.number_of_edges() for g in train),
         "floor": reference_floor(train, test, args.num, range(5), protocol="gdss", stats=STATS),
         "results": results,
-        "git_commit": git_commit(),
-        "versions": {"edgraph": __version__, "torch": torch.__version__},
-        "threads": torch.get_num_threads(),
-        "command": " ".join(sys.argv),
+        **provenance(),
     }
 
 
@@ -137,10 +133,7 @@ def main() -> None:
         print(table(args.table))
         return
     torch.set_num_threads(1)
-    report = run(args)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=1))
+    write_report(run(args), args.out)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,6 @@ def run(args: argparse.Namespace) -> dict:
         "minutes": args.minutes,
         "max_steps": args.max_steps,
         "model_config": asdict(model.config),
-        "git_commit": git_commit(),
         "model_options": model_options,
         "train_options": train_options,
         "sampler_options": sampler_options,
@@ -114,9 +113,7 @@ def run(args: argparse.Namespace) -> dict:
         "results": results,
         "floors": floors,
         "data_novelty": graph_novelty(test, train, clean=False),
-        "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()},
-        "threads": torch.get_num_threads(),
-        "command": " ".join(sys.argv),
+        **provenance(),
     }
 
 
@@ -129,10 +126,12 @@ def trained_model(
     seed: int,
     train: list,
     test: list,
+    labels: list[int] | None = None,
 ) -> tuple[GraphEBM, float]:
     """The model of one training seed and its training wall time: trained in ``run_dir``, or loaded
     from it when an earlier command of the same recipe finished there (so several sampling settings
-    share one training run; the recipe is checked, not assumed)."""
+    share one training run; the recipe is checked, not assumed). ``labels``: the classes of the
+    ``train`` graphs, for a class-conditional model."""
     options = dict(
         max_minutes=args.minutes,
         max_steps=args.max_steps,
@@ -153,10 +152,27 @@ def trained_model(
         return GraphEBM.load(run_dir), saved["train_seconds"]
     model = GraphEBM(max_nodes, **model_options)
     start = time.perf_counter()
-    model.fit(train, run_dir=run_dir, reference=test, progress=False, **options)
+    model.fit(train, run_dir=run_dir, labels=labels, reference=test, progress=False, **options)
     seconds = time.perf_counter() - start
     done.write_text(json.dumps({"recipe": recipe, "train_seconds": seconds}))
     return model, seconds
+
+
+def provenance() -> dict:
+    """Where a result comes from: the commit, the versions, the threads and the command line."""
+    return {
+        "git_commit": git_commit(),
+        "versions": {"edgraph": __version__, "torch": torch.__version__, "python": platform.python_version()},
+        "threads": torch.get_num_threads(),
+        "command": " ".join(sys.argv),
+    }
+
+
+def write_report(report: dict, out: str | None) -> None:
+    """Write ``report`` as JSON to ``out`` (creating its folder), when an ``out`` is given."""
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(report, indent=1))
 
 
 def git_commit() -> str | None:

@@ -49,7 +49,7 @@ class PropertyRegressor(nn.Module):
     scale: Tensor
     validation_mae: Tensor
 
-    def __init__(self, name: str, max_atoms: int, num_atom_types: int, hidden: int = 64, layers: int = 3) -> None:
+    def __init__(self, name: str, max_atoms: int, num_atom_types: int, hidden: int = 32, layers: int = 3) -> None:
         super().__init__()
         if name not in PROPERTIES:
             raise ValueError(f"unknown molecular property {name!r}; choose from {sorted(PROPERTIES)}")
@@ -76,7 +76,7 @@ class PropertyRegressor(nn.Module):
         steps: int = 2000,
         batch_size: int = 128,
         lr: float = 1e-3,
-        hidden: int = 64,
+        hidden: int = 32,
         layers: int = 3,
         max_molecules: int = MAX_MOLECULES,
         val_fraction: float = 0.1,
