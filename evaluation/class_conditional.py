@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> dict:
     for seed in args.train_seeds:
         graphs, labels, held, held_labels = split(seed)
         run_dir = Path(args.run_root) / f"seed{seed}"
-        options = {"num_classes": len(CLASSES), "label_dropout": args.label_dropout}
+        options = {"num_classes": len(CLASSES), "label_dropout": args.label_dropout, "rewire": args.rewire}
         model, train_seconds = trained_model(training, run_dir, max_nodes, options, {}, seed, graphs, held, labels)
         validation = {}
         for label in range(len(CLASSES)):
@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> dict:
         "classes": CLASSES,
         "max_steps": args.max_steps,
         "label_dropout": args.label_dropout,
+        "rewire": args.rewire,
         "weights": args.weights,
         "validation_score": {str(w): pooled[w] for w in args.weights},
         "chosen_weight": chosen,
@@ -168,6 +169,7 @@ def main() -> None:
     parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-steps", type=int, default=1400)
     parser.add_argument("--label-dropout", type=float, default=0.1)
+    parser.add_argument("--rewire", type=float, help="GraphEBM(rewire=...): add the degree-preserving ED term")
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 3.0])
     parser.add_argument("--num", type=int, default=1024)
     parser.add_argument("--val-num", type=int, default=256)

@@ -390,7 +390,7 @@ class GraphEBM(EnergyModel):
         if label is None:
             assert self.node_counts is not None and self.edge_density is not None
             return self.node_counts, self.edge_density
-        self.conditioned(self.energy, label, 0.0)  # checks the label
+        self.conditioned(self.energy, label, 0.0)  # refuses a label this model does not have
         return self.class_statistics[label]
 
     def noise_states(
@@ -411,7 +411,7 @@ class GraphEBM(EnergyModel):
         r"""Chain starts at training graphs (of class ``label``, if given) drawn uniformly with
         replacement (so :math:`n \sim p(n)` too): edge vectors ``x0 [num, D]`` and their bool pair masks."""
         x, mask, *labels = self._training_tensors()
-        self._statistics(label)  # checks the label
+        self.conditioned(self.energy, label, 0.0)  # refuses a label this model does not have
         pool = torch.arange(len(x)) if label is None else (labels[0] == label).nonzero().squeeze(1)
         rows = pool[torch.randint(len(pool), (num,), generator=generator, device=generator.device).cpu()]
         return x[rows].to(device), mask[rows].to(device)
