@@ -148,11 +148,8 @@ def _train(args: argparse.Namespace) -> None:
         data = load_graphs(dataset, "train", args.root)
         run_info = {"dataset": dataset}
     start = time.perf_counter()
-    if labels is not None:
-        assert isinstance(model, GraphEBM)
-        model.fit(data, run_dir=run_dir, resume=args.resume, labels=labels, run_info=run_info, **train_options)
-    else:
-        model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **train_options)
+    labelled = {} if labels is None else {"labels": labels}
+    model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **labelled, **train_options)
     if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
         return
     if "graphs" in run_info:

@@ -400,8 +400,10 @@ class MoleculeEBM(EnergyModel):
     ) -> list[str | None]:
         """Generate ``num`` molecules as canonical SMILES (``None`` where a generated graph does
         not sanitize); ``correct=True`` applies the valence correction first. The other arguments
-        are those of :meth:`edgraph.models.base.EnergyModel.sample`; ``terms`` must read this
-        model's states (the graph terms of :mod:`edgraph.energies.terms` read graph models' edge vectors)."""
+        are those of :meth:`edgraph.models.base.EnergyModel.sample`; ``terms`` read this model's
+        states ``(atoms, bonds, node_mask)``, as :class:`~edgraph.energies.terms.PropertyTarget`
+        does (graph terms read graph models' edge vectors); molecule models have no classes, so
+        ``label`` and ``guidance`` stay unset."""
         tensors = self.sample_tensors(
             num,
             seed=seed,
