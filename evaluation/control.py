@@ -6,7 +6,7 @@ for each target. Each sample set is scored by its share of connected graphs, its
 its gdss MMD against the test split (with the real-vs-real floor at the same size).
 
     python evaluation/control.py --dataset ego_small --train-seeds 0 1 2 --out evaluation/results/control/ego_small.json
-    python evaluation/control.py --table evaluation/results/control/*.json > evaluation/control.md
+    cd evaluation/results/control && python ../../control.py --table ego_small.json community_small_gdss*.json
 
 The connectedness weight reported as the recommended one is the smallest weight whose samples are
 at least 99 % connected: a rule on the samples alone, which never reads the test graphs.
