@@ -12,8 +12,9 @@ graphs, then score the test split once:
   real-vs-real floor at 1,024 samples; and the mixed-label baseline, 1,024 samples of the same
   model's unlabelled energy E(x, no label) (a model of the union) scored against each class.
 
-    python evaluation/class_conditional.py --train-seeds 0 1 2 --out evaluation/results/control/class_conditional.json
-    python evaluation/class_conditional.py --table evaluation/results/control/class_conditional.json
+    cd evaluation
+    python class_conditional.py --train-seeds 0 1 2 --rewire 0.5 --out results/control/class_conditional.json
+    python class_conditional.py --table results/control/class_conditional.json
 """
 
 from __future__ import annotations
