@@ -258,3 +258,31 @@ def test_bad_labels_in_graph_files_are_named(records, message, tmp_path, capsys)
     assert main(["train", "--graphs", str(train), "--out", str(tmp_path / "run"), "--max-steps", "1"]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_labelled_run_resumes_only_with_its_labels(tmp_path):
+    labels = [0] * len(CYCLES) + [1] * len(STARS)
+    options = dict(hidden=8, layers=1, num_negatives=2, num_classes=2)
+    GraphEBM(7, **options).fit(CYCLES + STARS, tmp_path, labels=labels, max_steps=2, progress=False)
+    resumed = GraphEBM(7, **options).fit(
+        CYCLES + STARS, tmp_path, resume=True, labels=labels, max_steps=4, progress=False
+    )
+    assert resumed.steps_trained == 4
+    with pytest.raises(ValueError, match="trained on other data"):
+        GraphEBM(7, **options).fit(
+            CYCLES + STARS, tmp_path, resume=True, labels=labels[::-1], max_steps=6, progress=False
+        )
+
+
+def test_a_labelled_graph_file_run_resumes_from_the_command_line(tmp_path):
+    from edgraph.cli import main
+    from edgraph.graphs import write_graphs_json
+
+    train = tmp_path / "train.json"
+    write_graphs_json([nx.Graph(g, label=0) for g in CYCLES] + [nx.Graph(g, label=1) for g in STARS], train)
+    tiny = ["--hidden", "8", "--layers", "1", "--num-negatives", "2", "--no-progress"]
+    run = tmp_path / "run"
+    assert main(["train", "--graphs", str(train), "--out", str(run), "--max-steps", "2", *tiny]) == 0
+    assert main(["train", "--out", str(run), "--resume", "--max-steps", "4", *tiny]) == 0
+    model = GraphEBM.load(run)
+    assert model.steps_trained == 4 and model.config.num_classes == 2

@@ -49,3 +49,14 @@ def test_fit_and_sample_on_the_gpu(tmp_path, options, precision):
     assert all(torch.isfinite(p).all() for p in model.energy.parameters())
     samples = model.sample(32, seed=0, steps=20, device="cuda")
     assert len(samples) == 32 and all(g.number_of_nodes() <= 18 for g in samples)
+
+
+def test_class_conditional_fit_and_guided_sampling_on_the_gpu(tmp_path):
+    ego, community = load_graphs("ego_small", "train")[:32], load_graphs("community_small_gdss", "train")[:32]
+    model = GraphEBM(20, hidden=16, layers=2, num_classes=2)
+    model.fit(ego + community, tmp_path, labels=[0] * 32 + [1] * 32, max_steps=5, device="cuda", progress=False)
+    sizes = {g.number_of_nodes() for g in community}
+    samples = model.sample(32, seed=0, steps=20, device="cuda", label=1, guidance=1.0)
+    assert {g.number_of_nodes() for g in samples} <= sizes
+    starts = model.sample_tensors(8, seed=0, steps=0, label=1, device="cuda")  # chain starts of class 1
+    assert all(n in sizes for n in starts[1].sum(1).tolist())
