@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from graph_results import provenance, trained_model, write_report
+from graph_results import ed_budget, provenance, trained_model, write_report
 
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, reference_floor
@@ -59,15 +59,7 @@ def split(seed: int) -> tuple[list, list, list, list]:
 
 
 def run(args: argparse.Namespace) -> dict:
-    training = argparse.Namespace(
-        minutes=None,
-        max_steps=args.max_steps,
-        objective="ed",
-        cd_sampler="gwg",
-        cd_steps=10,
-        cd_energy_penalty=0.0,
-        val_every=0,
-    )
+    training = ed_budget(max_steps=args.max_steps)
     max_nodes = max(dataset_info(name).max_nodes for name in CLASSES)
     tests = [load_graphs(name, "test") for name in CLASSES]
     trains = [load_graphs(name, "train") for name in CLASSES]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import networkx as nx
 import torch
-from graph_results import provenance, trained_model, write_report
+from graph_results import ed_budget, provenance, trained_model, write_report
 
 from edgraph import GraphEBM
 from edgraph.datasets import dataset_info, load_graphs
@@ -51,15 +51,7 @@ def score(model: GraphEBM, terms: list[EnergyTerm], test: list, num: int, seed: 
 def run(args: argparse.Namespace) -> dict:
     info = dataset_info(args.dataset)
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
-    training = argparse.Namespace(
-        minutes=None,
-        max_steps=args.max_steps,
-        objective="ed",
-        cd_sampler="gwg",
-        cd_steps=10,
-        cd_energy_penalty=0.0,
-        val_every=0,
-    )
+    training = ed_budget(max_steps=args.max_steps)
     results = []
     for seed in args.train_seeds:
         run_dir = Path(args.run_root) / f"{args.dataset}-seed{seed}"

@@ -158,6 +158,20 @@ def trained_model(
     return model, seconds
 
 
+def ed_budget(max_steps: int | None = None, minutes: float | None = None) -> argparse.Namespace:
+    """The training recipe :func:`trained_model` reads for plain ED (no validation) under a step
+    or time budget, as the experiments outside this script use it."""
+    return argparse.Namespace(
+        minutes=minutes,
+        max_steps=max_steps,
+        objective="ed",
+        cd_sampler="gwg",
+        cd_steps=10,
+        cd_energy_penalty=0.0,
+        val_every=0,
+    )
+
+
 def provenance() -> dict:
     """Where a result comes from: the commit, the versions, the threads and the command line."""
     return {

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import torch
-from graph_results import git_commit, mean_std, trained_model
+from graph_results import ed_budget, git_commit, mean_std, trained_model
 
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
@@ -57,15 +57,7 @@ def run(args: argparse.Namespace) -> dict:
     info = dataset_info(args.dataset)
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
     fit_graphs, validation = hold_out(train, 0.2, args.seed)
-    training = argparse.Namespace(
-        minutes=args.minutes,
-        max_steps=None,
-        objective="ed",
-        cd_sampler="gwg",
-        cd_steps=10,
-        cd_energy_penalty=0.0,
-        val_every=0,
-    )
+    training = ed_budget(minutes=args.minutes)
     options = "".join(f"-{k}{v}" for k, v in sorted(json.loads(args.model_options).items()))
     run_dir = Path(args.run_root) / f"{args.dataset}-{args.minutes:g}min{options}-seed{args.seed}"
     model, train_seconds = trained_model(
