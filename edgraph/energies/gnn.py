@@ -200,7 +200,10 @@ class GraphEnergy(nn.Module):
             return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
         if labels.shape != (batch,) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
             raise ValueError(f"labels must be integers of shape ({batch},), got {labels.dtype} {tuple(labels.shape)}")
-        if len(labels) and not ((labels >= 0) & (labels <= self.num_classes)).all():
+        # On an accelerator this check would wait for the device at every sampler step; labels
+        # reach it there from fit() and GuidedEnergy, which have checked them already.
+        on_cpu = labels.device.type == "cpu"
+        if on_cpu and len(labels) and not ((labels >= 0) & (labels <= self.num_classes)).all():
             raise ValueError(f"labels must lie in 0..{self.num_classes} ({self.num_classes}: no label)")
         return labels.long()
 
