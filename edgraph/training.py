@@ -232,6 +232,19 @@ class EnergyModule(pl.LightningModule):
             for averaged, current in zip(self.ema.parameters(), self.energy.parameters()):
                 averaged.lerp_(current, 1 - decay)
 
+    def configure_gradient_clipping(
+        self, optimizer: torch.optim.Optimizer, gradient_clip_val: Any = None, gradient_clip_algorithm: Any = None
+    ) -> None:
+        """Clip the gradient norm of the energy at ``grad_clip``, or of each of its parts separately
+        when it names them (``parameter_groups()``, e.g. an autoencoder and its latent prior), so
+        that one part's large gradients never shrink another's steps."""
+        groups = getattr(self.energy, "parameter_groups", None)
+        if groups is None or not gradient_clip_val:
+            super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+            return
+        for group in groups():
+            nn.utils.clip_grad_norm_(group, gradient_clip_val)
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["edgraph"] = {**self.metadata, "steps_trained": self.global_step}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["MLPEnergy"]
+__all__ = ["MLPEnergy", "TiltedGaussianEnergy"]
 
 _ACTIVATIONS = {
     "silu": nn.SiLU,
@@ -61,3 +61,31 @@ class MLPEnergy(nn.Module):
         if mask is not None:
             x = x * mask.to(x.dtype)
         return self.net(x).squeeze(-1)
+
+
+class TiltedGaussianEnergy(nn.Module):
+    r"""Energy of a standard normal tilted by an MLP: :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2`,
+    so :math:`p(z) \propto e^{-E_\theta(z)}\,\mathcal N(z; 0, I)`, the latent prior of Pang et al.,
+    "Learning Latent Space Energy-Based Prior Model", NeurIPS 2020.
+
+    The Gaussian factor keeps the density normalisable whatever :math:`E_\theta` does far from
+    the data, and a zero tilt is the plain Gaussian prior.
+
+    Args:
+        dim: ``d``, the latent dimension.
+        hidden: hidden width of the tilt :math:`E_\theta` (an :class:`MLPEnergy`).
+        layers: hidden layers of the tilt.
+
+    Example:
+        >>> energy = TiltedGaussianEnergy(2, hidden=8, layers=1)
+        >>> _ = energy.tilt.net[-1].weight.data.zero_(), energy.tilt.net[-1].bias.data.zero_()
+        >>> energy(torch.tensor([[0.0, 0.0], [1.0, 1.0]])).tolist()  # no tilt: the standard normal's energy
+        [0.0, 1.0]
+    """
+
+    def __init__(self, dim: int, hidden: int = 128, layers: int = 3) -> None:
+        super().__init__()
+        self.tilt = MLPEnergy(dim, hidden, layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.tilt(z) + 0.5 * (z**2).sum(-1)

@@ -107,43 +107,47 @@ def mlp(sizes: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class GraphEnergy(nn.Module):
-    r"""Permutation-invariant energy of graphs padded to ``max_nodes``: ``E(x, mask) -> [B]``.
+class GraphReadout(nn.Module):
+    r"""Permutation-invariant vector of graphs padded to ``max_nodes``: ``f(x, mask) -> [B, F]``.
 
     .. math::
         h^{(0)} = \mathrm{Lin}(f(A)),\quad
         h^{(l+1)} = h^{(l)} + \mathrm{SiLU}(\mathrm{Conv}(h^{(l)}, A)),\quad
-        E = \mathrm{MLP}\big(\tfrac1N\textstyle\sum_i h_i,\ \tfrac1n\sum_i h_i,\ \tfrac nN\big)
+        f = \mathrm{MLP}\big(\tfrac1N\textstyle\sum_i h_i,\ \tfrac1n\sum_i h_i,\ \tfrac nN\big)
 
     with :math:`f(A)` the structural features of :func:`structural_features` and Conv a dense
-    GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter.
+    GIN layer (Xu et al. 2019) over real nodes only; padding nodes never enter. With
+    ``out_features = 1`` it is :class:`GraphEnergy`; wider, it encodes graphs (the encoder of
+    :class:`~edgraph.models.LatentGraphEBM`).
 
-    A class-conditional energy :math:`E(x, c)` (``num_classes = K > 0``) adds a learned label
-    embedding :math:`u_c` to every real node's :math:`h^{(0)}`; the extra label :math:`c = K`
-    means "no label", :math:`E(x, \varnothing)`, which ``forward`` reads when given no labels.
+    A class-conditional network (``num_classes = K > 0``) adds a learned label embedding
+    :math:`u_c` to every real node's :math:`h^{(0)}`; the extra label :math:`c = K` means "no
+    label", which ``forward`` reads when given no labels.
 
     Args:
         max_nodes: ``N``, the largest graph; edge vectors have ``N(N-1)/2`` entries, or
-            ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same energies).
+            ``N'(N'-1)/2`` for a batch padded to only ``N' < N`` nodes (same outputs).
+        out_features: ``F``, the size of each graph's output vector.
         hidden: width of node embeddings.
         layers: number of message-passing layers.
         features: structural node features, a subset of ``NODE_FEATURES``.
-        num_classes: ``K``, the class labels ``forward`` takes (``0``: an unconditional energy).
+        num_classes: ``K``, the class labels ``forward`` takes (``0``: unconditional).
         buckets: a batch is split into this many groups of similar node counts, each padded
-            only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The energies are
+            only to its largest graph (:func:`~edgraph.graphs.size_buckets`). The outputs are
             the same for any value; a batch of mixed sizes costs less work and memory split
             (``evaluation/bench_training.py`` measures by how much).
             Batches too small to gain (under ``MIN_GROUP`` graphs per group) are not split.
 
-    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
+    >>> readout = GraphReadout(max_nodes=4, out_features=5, hidden=8, layers=2)
     >>> x, mask = torch.ones(3, 6), torch.ones(3, 6, dtype=torch.bool)
-    >>> energy(x, mask).shape
-    torch.Size([3])
+    >>> readout(x, mask).shape
+    torch.Size([3, 5])
     """
 
     def __init__(
         self,
         max_nodes: int,
+        out_features: int,
         hidden: int = 64,
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
@@ -161,16 +165,16 @@ class GraphEnergy(nn.Module):
         self.embed = nn.Linear(len(self.features) + 1, hidden)
         self.label_embed = nn.Embedding(num_classes + 1, hidden) if num_classes else None
         self.convs = nn.ModuleList(DenseGINConv(mlp([hidden, hidden, hidden]), train_eps=True) for _ in range(layers))
-        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, out_features])
 
     def forward(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Energies ``[B]`` of edge vectors ``x [B, D]`` with pair masks ``mask [B, D]``; a
-        class-conditional energy also reads ``labels [B]`` in ``0..K`` (``K``: no label, the default)."""
+        """Outputs ``[B, F]`` of edge vectors ``x [B, D]`` with pair masks ``mask [B, D]``; a
+        class-conditional network also reads ``labels [B]`` in ``0..K`` (``K``: no label, the default)."""
         labels = self._check_labels(labels, len(x), x.device)
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if num_pairs(padded) != x.shape[-1] or padded > self.max_nodes:
             raise ValueError(
-                f"edge vectors have {x.shape[-1]} entries; this energy expects "
+                f"edge vectors have {x.shape[-1]} entries; this network expects "
                 f"{num_pairs(self.max_nodes)} (max_nodes={self.max_nodes}) or the pairs "
                 "of fewer nodes"
             )
@@ -178,23 +182,23 @@ class GraphEnergy(nn.Module):
         # saves (evaluation/bench_training.py times PCD's 32 chains both ways).
         buckets = min(self.buckets, len(x) // MIN_GROUP)
         if buckets < 2 or mask.shape != x.shape:  # no sorting in the sampler's hot path when not splitting
-            return self._padded_energy(x, mask, labels)
+            return self._padded_output(x, mask, labels)
         groups = size_buckets(mask, padded, buckets)
         if len(groups[0][1]) == x.shape[-1]:  # the smallest group is already full size: nothing to trim
-            return self._padded_energy(x, mask, labels)
-        energies = torch.cat(
+            return self._padded_output(x, mask, labels)
+        outputs = torch.cat(
             [
-                self._padded_energy(x[rows][:, pairs], mask[rows][:, pairs], None if labels is None else labels[rows])
+                self._padded_output(x[rows][:, pairs], mask[rows][:, pairs], None if labels is None else labels[rows])
                 for rows, pairs in groups
             ]
         )
-        return energies[torch.cat([rows for rows, _ in groups]).argsort()]
+        return outputs[torch.cat([rows for rows, _ in groups]).argsort()]
 
     def _check_labels(self, labels: Tensor | None, batch: int, device: torch.device) -> Tensor | None:
-        """The labels ``[B]`` a class-conditional energy reads (all "no label" when ``None``)."""
+        """The labels ``[B]`` a class-conditional network reads (all "no label" when ``None``)."""
         if not self.num_classes:
             if labels is not None:
-                raise ValueError("this energy is unconditional (num_classes=0); it takes no labels")
+                raise ValueError("this network is unconditional (num_classes=0); it takes no labels")
             return None
         if labels is None:
             return torch.full((batch,), self.num_classes, dtype=torch.long, device=device)
@@ -207,7 +211,7 @@ class GraphEnergy(nn.Module):
             raise ValueError(f"labels must lie in 0..{self.num_classes} ({self.num_classes}: no label)")
         return labels.long()
 
-    def _padded_energy(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
+    def _padded_output(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
         padded = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         node_mask = node_mask_from_pairs(mask, padded)
         adj = edges_to_adj(x * mask, padded)
@@ -224,4 +228,38 @@ class GraphEnergy(nn.Module):
         # the readout runs in float32 even under mixed precision: ED compares energies through
         # their differences, which bfloat16's 8-bit mantissa would round away
         with torch.autocast(device_type=x.device.type, enabled=False):
-            return self.readout(pooled.to(torch.promote_types(pooled.dtype, torch.float32))).squeeze(-1)
+            return self.readout(pooled.to(torch.promote_types(pooled.dtype, torch.float32)))
+
+
+class GraphEnergy(GraphReadout):
+    r"""Permutation-invariant energy of graphs padded to ``max_nodes``: ``E(x, mask) -> [B]``,
+    the :class:`GraphReadout` with one output.
+
+    A class-conditional energy :math:`E(x, c)` (``num_classes = K > 0``) adds a learned label
+    embedding to every real node's first embedding; the extra label :math:`c = K` means "no
+    label", :math:`E(x, \varnothing)`, which ``forward`` reads when given no labels.
+
+    Args:
+        max_nodes, hidden, layers, features, num_classes, buckets: as in :class:`GraphReadout`.
+
+    >>> energy = GraphEnergy(max_nodes=4, hidden=8, layers=2)
+    >>> x, mask = torch.ones(3, 6), torch.ones(3, 6, dtype=torch.bool)
+    >>> energy(x, mask).shape
+    torch.Size([3])
+    """
+
+    def __init__(
+        self,
+        max_nodes: int,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = ("degree", "triangles", "size"),
+        num_classes: int = 0,
+        buckets: int = 3,
+    ) -> None:
+        super().__init__(max_nodes, 1, hidden, layers, features, num_classes, buckets)
+
+    def forward(self, x: Tensor, mask: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Energies ``[B]`` of edge vectors ``x [B, D]`` with pair masks ``mask [B, D]``; a
+        class-conditional energy also reads ``labels [B]`` in ``0..K`` (``K``: no label, the default)."""
+        return super().forward(x, mask, labels).squeeze(-1)

@@ -1,4 +1,5 @@
-"""User-facing models: :class:`GraphEBM` (graphs) and :class:`MoleculeEBM` (molecules), with the
+"""User-facing models: :class:`GraphEBM` (graphs), :class:`LatentGraphEBM` (graphs from an
+autoencoder with an energy-based latent prior) and :class:`MoleculeEBM` (molecules), with the
 shape they share (:class:`~edgraph.models.base.EnergyModel`): ``fit``, ``sample``, ``save``, ``load``;
 and :class:`PropertyRegressor`, which steers molecule sampling towards a property.
 
@@ -11,12 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 from edgraph.models.base import INITS, EnergyModel, checkpoint_format, model_file
 from edgraph.models.graph import GraphEBM
+from edgraph.models.latent import LatentGraphEBM
 
 if TYPE_CHECKING:
     from edgraph.models.molecule import MoleculeEBM
     from edgraph.models.property import PropertyRegressor
 
-__all__ = ["INITS", "EnergyModel", "GraphEBM", "MoleculeEBM", "PropertyRegressor", "checkpoint_format", "model_file"]
+__all__ = [
+    "INITS",
+    "EnergyModel",
+    "GraphEBM",
+    "LatentGraphEBM",
+    "MoleculeEBM",
+    "PropertyRegressor",
+    "checkpoint_format",
+    "model_file",
+]
 
 
 def __getattr__(name: str) -> Any:

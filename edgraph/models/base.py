@@ -446,9 +446,9 @@ def draw(probs: Tensor, num: int, generator: torch.Generator) -> Tensor:
     return torch.multinomial(probs, num, replacement=True, generator=generator)
 
 
-def check_options(config: Any) -> None:
+def check_options(config: Any, samplers: Sequence[str] = DISCRETE_SAMPLERS) -> None:
     """Check a model config's types, and the options every model has: ``hidden``, ``layers``,
-    ``num_negatives``, ``w``, ``sampler``, ``sampler_steps`` and ``step_size``."""
+    ``num_negatives``, ``w``, ``sampler`` (one of ``samplers``), ``sampler_steps`` and ``step_size``."""
     check_fields(config)
     for name in ("hidden", "layers", "num_negatives"):
         if getattr(config, name) < 1:
@@ -460,8 +460,8 @@ def check_options(config: Any) -> None:
             f"need w >= 0, step_size > 0 and sampler_steps >= 0; got {config.w}, {config.step_size}, "
             f"{config.sampler_steps}"
         )
-    if config.sampler not in DISCRETE_SAMPLERS:
-        raise ValueError(f"unknown sampler {config.sampler!r}; choose from {DISCRETE_SAMPLERS}")
+    if config.sampler not in samplers:
+        raise ValueError(f"unknown sampler {config.sampler!r}; choose from {tuple(samplers)}")
 
 
 def _plain(config: dict[str, Any]) -> dict[str, Any]:

@@ -27,12 +27,15 @@ from edgraph.energies.gnn import NODE_FEATURES, GraphEnergy
 from edgraph.graphs import (
     GraphLike,
     adj_to_edges,
+    bfs_order,
     dense_to_graphs,
     edges_to_adj,
+    from_pyg,
     graphs_to_dense,
     node_mask_from_pairs,
     num_pairs,
     pair_mask,
+    renumbered,
     size_buckets,
 )
 from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
@@ -43,6 +46,7 @@ from edgraph.samplers import Sampler, make_sampler
 if TYPE_CHECKING:
     import lightning.pytorch as pl
 
+    from edgraph.models.latent import LatentGraphEBM
     from edgraph.training import EnergyModule, Loss, TrainConfig
 
 #: Edge-flip probability of the ED perturbation.
@@ -204,12 +208,9 @@ class GraphEBM(EnergyModel):
         )
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
-        """The training record of graphs: ``edges`` bool ``[B, D]`` (upper triangles padded to
-        ``max_nodes``) and ``num_nodes`` ``[B]``, plus ``labels`` ``[B]`` for a class-conditional
-        model (one class in ``0..num_classes-1`` per graph). Any iterable of networkx graphs or PyG ``Data``."""
+        """The training record of graphs (:func:`graph_record`), plus ``labels`` ``[B]`` for a
+        class-conditional model (one class in ``0..num_classes-1`` per graph)."""
         graphs = list(data)
-        if not graphs:
-            raise ValueError("cannot fit a graph model on zero graphs")
         classes = self.config.num_classes
         if (labels is None) != (classes == 0):
             raise ValueError(
@@ -217,16 +218,7 @@ class GraphEBM(EnergyModel):
                 if classes
                 else "labels need a class-conditional model: GraphEBM(..., num_classes=K)"
             )
-        for i, graph in enumerate(graphs):
-            if not isinstance(graph, (nx.Graph, Data)):
-                raise ValueError(
-                    f"graph {i} is a {type(graph).__module__}.{type(graph).__name__}; expected a networkx.Graph "
-                    "or torch_geometric Data (convert adjacency matrices with networkx.from_numpy_array)"
-                )
-            if graph.num_nodes == 0 if isinstance(graph, Data) else graph.number_of_nodes() == 0:
-                raise ValueError(f"graph {i} has no nodes; a graph model needs graphs of at least one node")
-        adj, node_mask = graphs_to_dense(graphs, self.config.max_nodes)
-        record = {"edges": adj_to_edges(adj).bool(), "num_nodes": node_mask.sum(1)}
+        record = graph_record(graphs, self.config.max_nodes)
         if labels is not None:
             record["labels"] = _class_labels(labels, len(graphs), classes)
         return record
@@ -298,34 +290,10 @@ class GraphEBM(EnergyModel):
         """
         from edgraph.training import TrainConfig
 
-        graphs = list(graphs)
-        config = TrainConfig.from_dict(train_options)
-        self.encode(graphs, labels)  # checks graphs and labels before anything is split or written
-        if labels is not None and config.objective != "ed":
-            raise ValueError(f"class-conditional models train with ED; objective {config.objective!r} is not supported")
-        kept, held = hold_out(list(range(len(graphs))), config.val_fraction, config.seed)
-        held_out = [graphs[i] for i in held]
-        graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
-        if held_out and config.val_every == 0:
-            train_options = {**train_options, "val_every": config.checkpoint_every}
-        targets = held_out or (graphs if reference is None else reference)
-        stats = ("degree", "clustering", "orbit") if held_out else ("degree", "clustering")
-
-        def callbacks(module: EnergyModule) -> list[pl.Callback]:
-            from edgraph.metrics import graph_mmd_dense
-            from edgraph.training import PeriodicValidation
-
-            config = module.config
-            if config.val_every <= 0:
-                return []
-
-            def evaluate() -> dict[str, float]:
-                adj, node_mask = self.sample_tensors(config.val_graphs, seed=0, energy=module.ema)
-                return graph_mmd_dense(adj, node_mask, targets, stats=stats)
-
-            return [PeriodicValidation(config.val_every, evaluate, keep_best=bool(held_out))]
-
-        self._fit(self.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
+        objective = TrainConfig.from_dict(train_options).objective
+        if labels is not None and objective != "ed":
+            raise ValueError(f"class-conditional models train with ED; objective {objective!r} is not supported")
+        fit_graphs(self, list(graphs), labels, run_dir, resume, reference, run_info, train_options)
         return self
 
     def training_loss(self, config: TrainConfig) -> Loss:
@@ -434,6 +402,72 @@ class GraphEBM(EnergyModel):
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
         adj, node_mask = tensors
         return dense_to_graphs(adj, node_mask)
+
+
+def graph_record(graphs: Sequence[GraphLike], max_nodes: int, bfs: bool = False) -> dict[str, Tensor]:
+    """The training record of graphs, checked: ``edges`` bool ``[B, D]`` (upper triangles padded
+    to ``max_nodes``) and ``num_nodes`` ``[B]``. Any sequence of networkx graphs or PyG ``Data``;
+    ``bfs=True`` first renumbers each graph's nodes by :func:`~edgraph.graphs.bfs_order`.
+
+    >>> record = graph_record([nx.path_graph(3)], max_nodes=4)
+    >>> record["edges"].int().tolist(), record["num_nodes"].tolist()
+    ([[1, 0, 0, 1, 0, 0]], [3])
+    """
+    if not graphs:
+        raise ValueError("cannot fit a graph model on zero graphs")
+    for i, graph in enumerate(graphs):
+        if not isinstance(graph, (nx.Graph, Data)):
+            raise ValueError(
+                f"graph {i} is a {type(graph).__module__}.{type(graph).__name__}; expected a networkx.Graph "
+                "or torch_geometric Data (convert adjacency matrices with networkx.from_numpy_array)"
+            )
+        if graph.num_nodes == 0 if isinstance(graph, Data) else graph.number_of_nodes() == 0:
+            raise ValueError(f"graph {i} has no nodes; a graph model needs graphs of at least one node")
+    if bfs:
+        graphs = [renumbered(from_pyg(g) if isinstance(g, Data) else g, bfs_order) for g in graphs]
+    adj, node_mask = graphs_to_dense(graphs, max_nodes)
+    return {"edges": adj_to_edges(adj).bool(), "num_nodes": node_mask.sum(1)}
+
+
+def fit_graphs(
+    model: GraphEBM | LatentGraphEBM,
+    graphs: list[GraphLike],
+    labels: Sequence[int] | Tensor | None,
+    run_dir: str | Path | None,
+    resume: bool,
+    reference: Sequence[GraphLike] | None,
+    run_info: dict[str, Any] | None,
+    train_options: dict[str, Any],
+) -> None:
+    """Train a graph model on ``graphs`` (see :meth:`GraphEBM.fit`): hold out the validation
+    share, add periodic validation, and run :meth:`~edgraph.models.base.EnergyModel._fit`."""
+    from edgraph.training import TrainConfig
+
+    config = TrainConfig.from_dict(train_options)
+    model.encode(graphs, labels)  # checks graphs and labels before anything is split or written
+    kept, held = hold_out(list(range(len(graphs))), config.val_fraction, config.seed)
+    held_out = [graphs[i] for i in held]
+    graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
+    if held_out and config.val_every == 0:
+        train_options = {**train_options, "val_every": config.checkpoint_every}
+    targets = held_out or (graphs if reference is None else reference)
+    stats = ("degree", "clustering", "orbit") if held_out else ("degree", "clustering")
+
+    def callbacks(module: EnergyModule) -> list[pl.Callback]:
+        from edgraph.metrics import graph_mmd_dense
+        from edgraph.training import PeriodicValidation
+
+        config = module.config
+        if config.val_every <= 0:
+            return []
+
+        def evaluate() -> dict[str, float]:
+            adj, node_mask = model.sample_tensors(config.val_graphs, seed=0, energy=module.ema)
+            return graph_mmd_dense(adj, node_mask, targets, stats=stats)
+
+        return [PeriodicValidation(config.val_every, evaluate, keep_best=bool(held_out))]
+
+    model._fit(model.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
 
 
 def _size_statistics(edges: Tensor, sizes: Tensor, mask: Tensor, n_max: int) -> tuple[Tensor, Tensor]:

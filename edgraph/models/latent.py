@@ -1,0 +1,355 @@
+r"""``LatentGraphEBM``: a graph autoencoder with an energy-based prior over its latent space.
+
+The generator decodes graphs from latent vectors :math:`z \in \mathbb R^d`; the prior is
+
+.. math::
+    p_\theta(z) \propto e^{-E_\theta(z)}\,\mathcal N(z; 0, I)
+
+(Pang et al., "Learning Latent Space Energy-Based Prior Model", NeurIPS 2020), with
+:math:`E_\theta` an MLP (:class:`~edgraph.energies.feedforward.TiltedGaussianEnergy`). Its
+energy is learned from latent codes of the training graphs by Gaussian Energy Discrepancy
+(Schröder et al., NeurIPS 2023), with no MCMC in training.
+
+**Training** runs one loop over batches of training graphs, with two parts that share no weights:
+
+* a variational autoencoder: a GIN encoder (:class:`~edgraph.energies.gnn.GraphReadout`) gives
+  :math:`q_\phi(z \mid x) = \mathcal N(\mu_\phi(x), \mathrm{diag}\,\sigma^2_\phi(x))`, and an MLP
+  decoder gives the node count :math:`p_\beta(n \mid z)` (a softmax over ``1..N``) and
+  independent edges :math:`p_\beta(x_{ij} \mid z)` (a sigmoid per node pair). The loss is the
+  negative evidence lower bound, :math:`-\log p_\beta(n \mid z) - \sum_{i<j \le n} \log
+  p_\beta(x_{ij} \mid z) + \beta_{KL}\, \mathrm{KL}(q_\phi(z \mid x) \,\|\, \mathcal N(0, I))`;
+* the prior, fitted to the batch's codes :math:`z \sim q_\phi(z \mid x)` taken as data
+  (detached), by the rule that ``prior`` names: ``"ed"`` (Gaussian ED), ``"mcmc"`` (contrastive
+  divergence against short-run Langevin chains from :math:`\mathcal N(0, I)`, Pang et al.'s
+  recipe) or ``"gaussian"`` (no tilt: the plain VAE).
+
+The prior never changes the autoencoder, so the autoencoder trains as it would alone and the
+prior fits its codes: the two-stage recipe, run in one loop (the prior follows the codes as the
+autoencoder settles under the decaying learning rate).
+
+**Node order.** The decoder emits one adjacency matrix, so graphs are renumbered before
+training by :func:`~edgraph.graphs.bfs_order`: breadth-first from the node of largest degree,
+neighbours by decreasing degree. That keeps edges near the diagonal and puts hubs first, a
+target a decoder can learn; a permutation-invariant reconstruction loss would need a graph
+matching per training graph and step.
+
+**Sampling** draws :math:`z_0 \sim \mathcal N(0, I)`, runs MALA on
+:math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2` for ``sampler_steps`` steps (none for the
+Gaussian prior, whose samples are exact) and decodes: the most probable node count, and an edge
+on each pair of those nodes whose probability exceeds 1/2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from edgraph.energies.feedforward import TiltedGaussianEnergy
+from edgraph.energies.gnn import NODE_FEATURES, GraphReadout, mlp
+from edgraph.graphs import GraphLike, dense_to_graphs, edges_to_adj, node_mask_from_pairs, num_pairs, pair_mask
+from edgraph.models.base import EnergyModel, States, check_options
+from edgraph.models.graph import fit_graphs, graph_record
+from edgraph.objectives import contrastive_divergence, energy_discrepancy
+from edgraph.perturbations import Gaussian
+from edgraph.samplers import CONTINUOUS_SAMPLERS, Langevin, Sampler
+
+if TYPE_CHECKING:
+    from edgraph.energies.terms import EnergyTerm
+    from edgraph.training import Loss, TrainConfig
+
+#: How the latent prior is trained: Energy Discrepancy, short-run MCMC, or not at all (N(0, I)).
+PRIORS = ("ed", "mcmc", "gaussian")
+
+
+@dataclass
+class LatentConfig:
+    """The arguments of :class:`LatentGraphEBM`, checked."""
+
+    max_nodes: int
+    latent_dim: int = 16
+    hidden: int = 64
+    layers: int = 4
+    features: Sequence[str] = ("degree", "triangles", "size")
+    decoder_hidden: int = 256
+    kl_weight: float = 1.0
+    prior: str = "ed"
+    prior_hidden: int = 128
+    prior_layers: int = 3
+    prior_noise: float = 0.1
+    num_negatives: int = 32
+    w: float = 1.0
+    mcmc_steps: int = 60
+    mcmc_step_size: float = 0.08
+    sampler: str = "mala"
+    sampler_steps: int = 200
+    step_size: float = 0.05
+
+    def __post_init__(self) -> None:
+        check_options(self, CONTINUOUS_SAMPLERS)
+        if self.max_nodes < 2:
+            raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
+        if self.prior not in PRIORS:
+            raise ValueError(f"unknown prior {self.prior!r}; choose from {PRIORS}")
+        for name in ("latent_dim", "decoder_hidden", "prior_hidden", "prior_layers", "mcmc_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.kl_weight) and self.kl_weight >= 0):
+            raise ValueError(f"kl_weight must be a finite number >= 0, got {self.kl_weight}")
+        for name in ("prior_noise", "mcmc_step_size"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
+        unknown = sorted(set(self.features) - set(NODE_FEATURES))
+        if unknown or not self.features:
+            raise ValueError(f"features must be a non-empty subset of {NODE_FEATURES}, got {list(self.features)}")
+
+
+class LatentNetwork(nn.Module):
+    r"""Encoder, decoder and latent prior of a :class:`LatentGraphEBM`; called on latent
+    vectors ``z [B, d]`` it is the prior's energy :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2`
+    (``[B]``), which the samplers run on.
+
+    >>> network = LatentNetwork(LatentConfig(max_nodes=4, latent_dim=3, hidden=8, layers=1, decoder_hidden=8))
+    >>> network(torch.zeros(2, 3)).shape, [t.shape for t in network.logits(torch.zeros(2, 3))]
+    (torch.Size([2]), [torch.Size([2, 4]), torch.Size([2, 6])])
+    """
+
+    def __init__(self, config: LatentConfig) -> None:
+        super().__init__()
+        c = config
+        self.max_nodes = c.max_nodes
+        self.encoder = GraphReadout(c.max_nodes, 2 * c.latent_dim, c.hidden, c.layers, c.features)
+        self.decoder = mlp([c.latent_dim, c.decoder_hidden, c.decoder_hidden, c.max_nodes + num_pairs(c.max_nodes)])
+        self.prior = (
+            None if c.prior == "gaussian" else TiltedGaussianEnergy(c.latent_dim, c.prior_hidden, c.prior_layers)
+        )
+
+    def parameter_groups(self) -> list[list[nn.Parameter]]:
+        """The autoencoder's parameters and the prior's, whose gradients are clipped separately."""
+        autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
+        return [autoencoder] if self.prior is None else [autoencoder, list(self.prior.parameters())]
+
+    def forward(self, z: Tensor) -> Tensor:
+        """The prior's energy ``[B]`` of latent vectors ``z [B, d]``."""
+        return 0.5 * (z**2).sum(-1) if self.prior is None else self.prior(z)
+
+    def posterior(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Mean and log-variance ``[B, d]`` of :math:`q_\phi(z \mid x)` for edge vectors ``x [B, D]``."""
+        mean, log_var = self.encoder(x, mask).chunk(2, dim=-1)
+        return mean, log_var.clamp(-12.0, 8.0)  # keeps exp(log_var) finite in float32
+
+    def logits(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """Node-count logits ``[B, N]`` (for ``n = 1..N``) and edge logits ``[B, D]``."""
+        out = self.decoder(z)
+        return out[:, : self.max_nodes], out[:, self.max_nodes :]
+
+    def generate(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """The decoder's most probable graphs: ``adj [B, N, N]`` and ``node_mask [B, N]``."""
+        count_logits, edge_logits = self.logits(z)
+        sizes = count_logits.argmax(-1) + 1
+        node_mask = torch.arange(self.max_nodes, device=z.device) < sizes[:, None]
+        edges = (edge_logits > 0).to(z.dtype) * pair_mask(node_mask)
+        return edges_to_adj(edges, self.max_nodes), node_mask
+
+
+class LatentGraphEBM(EnergyModel):
+    r"""Graph autoencoder with an energy-based latent prior trained by Energy Discrepancy (see
+    :mod:`edgraph.models.latent`).
+
+    Args:
+        max_nodes: ``N``, the largest graph the model handles; larger inputs are refused.
+        latent_dim: ``d``, the size of the latent vectors.
+        hidden: width of the GIN encoder's node embeddings.
+        layers: message-passing layers of the encoder.
+        features: structural node features of the encoder (:data:`~edgraph.energies.gnn.NODE_FEATURES`).
+        decoder_hidden: width of the decoder's two hidden layers.
+        kl_weight: :math:`\beta_{KL}`, the weight of the KL term (1: the evidence lower bound).
+        prior: ``"ed"``, ``"mcmc"`` or ``"gaussian"`` (:data:`PRIORS`), how the prior is trained.
+        prior_hidden: hidden width of the prior's tilt :math:`E_\theta`.
+        prior_layers: hidden layers of the tilt.
+        prior_noise: ``t``, the variance of the Gaussian ED perturbation in latent space.
+        num_negatives: ``M``, negatives per code in the ED estimator.
+        w: the ED stabiliser.
+        mcmc_steps: Langevin steps of each short-run chain (``prior="mcmc"``).
+        mcmc_step_size: their step size.
+        sampler: ``"mala"`` or ``"langevin"``, run on the prior at sampling time.
+        sampler_steps: default number of sampler steps.
+        step_size: the sampler's step size.
+
+    Example:
+        >>> graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
+        >>> model = LatentGraphEBM(max_nodes=5, latent_dim=2, hidden=8, layers=1, decoder_hidden=16)
+        >>> model = model.fit(graphs, max_steps=2, progress=False)
+        >>> len(model.sample(3, steps=5, seed=0))
+        3
+    """
+
+    format = "edgraph.LatentGraphEBM"
+    config: LatentConfig
+
+    def __init__(
+        self,
+        max_nodes: int,
+        *,
+        latent_dim: int = 16,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = ("degree", "triangles", "size"),
+        decoder_hidden: int = 256,
+        kl_weight: float = 1.0,
+        prior: str = "ed",
+        prior_hidden: int = 128,
+        prior_layers: int = 3,
+        prior_noise: float = 0.1,
+        num_negatives: int = 32,
+        w: float = 1.0,
+        mcmc_steps: int = 60,
+        mcmc_step_size: float = 0.08,
+        sampler: str = "mala",
+        sampler_steps: int = 200,
+        step_size: float = 0.05,
+    ) -> None:
+        super().__init__(
+            LatentConfig(
+                max_nodes,
+                latent_dim,
+                hidden,
+                layers,
+                features,
+                decoder_hidden,
+                kl_weight,
+                prior,
+                prior_hidden,
+                prior_layers,
+                prior_noise,
+                num_negatives,
+                w,
+                mcmc_steps,
+                mcmc_step_size,
+                sampler,
+                sampler_steps,
+                step_size,
+            )
+        )
+
+    def _new_energy(self) -> LatentNetwork:
+        return LatentNetwork(self.config)
+
+    def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
+        """The training record of graphs renumbered in BFS order
+        (:func:`~edgraph.models.graph.graph_record` with ``bfs=True``)."""
+        if labels is not None:
+            raise ValueError("LatentGraphEBM is not class-conditional: it takes no labels")
+        return graph_record(list(data), self.config.max_nodes, bfs=True)
+
+    def _training_tensors(self) -> States:
+        record = self._require_data()
+        node_mask = torch.arange(self.config.max_nodes) < record["num_nodes"][:, None]
+        return record["edges"].float(), pair_mask(node_mask)
+
+    def fit(
+        self,
+        graphs: Iterable[GraphLike],
+        run_dir: str | Path | None = None,
+        resume: bool = False,
+        *,
+        reference: Sequence[GraphLike] | None = None,
+        run_info: dict[str, Any] | None = None,
+        **train_options: Any,
+    ) -> LatentGraphEBM:
+        """Train the autoencoder and the prior on ``graphs``; run directory, resuming, budgets,
+        validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`."""
+        fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
+        return self
+
+    def training_loss(self, config: TrainConfig) -> Loss:
+        r"""The loss ``(network, x, mask) -> scalar``: the autoencoder's negative evidence lower
+        bound plus the prior's loss on the detached codes (see :mod:`edgraph.models.latent`)."""
+        if config.objective != "ed":
+            raise ValueError(
+                f"a LatentGraphEBM trains its prior by its own prior option ({self.config.prior!r}); "
+                f"objective {config.objective!r} is for GraphEBM"
+            )
+        c = self.config
+
+        def loss(network: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
+            assert isinstance(network, LatentNetwork)
+            mean, log_var = network.posterior(x, mask)
+            z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+            count_logits, edge_logits = network.logits(z)
+            sizes = node_mask_from_pairs(mask, c.max_nodes).sum(1)
+            edges_nll = (F.binary_cross_entropy_with_logits(edge_logits, x, reduction="none") * mask).sum(1)
+            nll = F.cross_entropy(count_logits, sizes - 1, reduction="none") + edges_nll
+            kl = 0.5 * (mean**2 + log_var.exp() - 1 - log_var).sum(1)
+            return (nll + c.kl_weight * kl).mean() + self._prior_loss(network, z.detach())
+
+        return loss
+
+    def _prior_loss(self, network: LatentNetwork, codes: Tensor) -> Tensor:
+        """The prior's loss on codes ``[B, d]`` taken as its data."""
+        c = self.config
+        if c.prior == "ed":
+            return energy_discrepancy(network, codes, Gaussian(c.prior_noise), c.num_negatives, c.w)
+        if c.prior == "mcmc":
+            chains = Langevin(c.mcmc_step_size).sample(network, torch.randn_like(codes), c.mcmc_steps)
+            return contrastive_divergence(network, codes, chains)
+        return codes.new_zeros(())
+
+    def noise_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts :math:`z_0 \sim \mathcal N(0, I)`: ``z [num, d]``."""
+        self.conditioned(self.energy, label, 0.0)
+        return (torch.randn(num, self.config.latent_dim, generator=generator, device=device),)
+
+    def data_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts at the posterior means :math:`\mu_\phi(x)` of training graphs drawn
+        uniformly with replacement: ``z [num, d]``."""
+        self.conditioned(self.energy, label, 0.0)
+        x, mask = self._training_tensors()
+        rows = torch.randint(len(x), (num,), generator=generator, device=generator.device).cpu()
+        network = self.sampling_energy
+        home = next(network.parameters()).device
+        with torch.no_grad():
+            mean, _ = network.posterior(x[rows].to(home), mask[rows].to(home))  # type: ignore[operator]
+        return (mean.to(device),)
+
+    def sample_tensors(
+        self,
+        num: int,
+        *,
+        sampler: str | None = None,
+        terms: Sequence[EnergyTerm | Any] = (),
+        **options: Any,
+    ) -> States:
+        """``(adj, node_mask)`` of ``num`` sampled graphs; arguments as in
+        :meth:`~edgraph.models.base.EnergyModel.sample`, with ``sampler`` ``"mala"`` or
+        ``"langevin"``. Energy terms act on graphs, which the latent chains never see, so they are refused."""
+        if terms:
+            raise ValueError("energy terms act on graphs; a LatentGraphEBM samples latent vectors and takes none")
+        if sampler is not None and sampler not in CONTINUOUS_SAMPLERS:
+            raise ValueError(f"a LatentGraphEBM samples latent vectors with {CONTINUOUS_SAMPLERS}, not {sampler!r}")
+        return super().sample_tensors(num, sampler=sampler, **options)
+
+    def _run_chains(
+        self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
+    ) -> States:
+        (z,) = states
+        assert isinstance(energy, LatentNetwork)
+        if energy.prior is not None and steps:  # the Gaussian prior's starts are exact samples already
+            z = chain.sample(energy, z, steps, generator=generator, progress=progress)
+        return energy.generate(z)
+
+    def decode(self, tensors: States) -> list[nx.Graph]:
+        """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
+        adj, node_mask = tensors
+        return dense_to_graphs(adj, node_mask)
