@@ -5,6 +5,8 @@
                    [--init data]
     edgraph evaluate --samples samples.json --dataset ego_small --split test [--protocol gdss]
 
+``edgraph train --model latent`` trains a :class:`~edgraph.models.latent.LatentGraphEBM` (an
+autoencoder with an energy-based latent prior) instead of a :class:`~edgraph.GraphEBM`.
 Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.models.molecule.MoleculeEBM`;
 its samples are ``{"smiles": [...], "smiles_corrected": [...]}`` and ``evaluate`` reports the
 molecule metrics (validity without/with correction, uniqueness, novelty, NSPDK, FCD).
@@ -32,19 +34,22 @@ from edgraph.datasets import DATASETS, MOLECULE_DATASETS, dataset_info, describe
 from edgraph.energies.terms import TERMS, EnergyTerm, term_from_spec
 from edgraph.graphs import graph_labels, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
-from edgraph.models import INITS, EnergyModel, GraphEBM, checkpoint_format
+from edgraph.models import INITS, EnergyModel, GraphEBM, LatentGraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
 from edgraph.models.graph import GraphConfig, saved_graph_config
-from edgraph.samplers import DISCRETE_SAMPLERS
+from edgraph.models.latent import LatentConfig
+from edgraph.samplers import CONTINUOUS_SAMPLERS, DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
-RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root"}
+RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root", "model"}
 MOLECULE_FORMAT = "edgraph.MoleculeEBM"
+#: The graph models ``edgraph train --model`` builds.
+GRAPH_MODELS: dict[str, type[GraphEBM] | type[LatentGraphEBM]] = {"graph": GraphEBM, "latent": LatentGraphEBM}
 #: What `--flips none` and `--rewire none` parse to: the option switched off.
 NONE = "none"
 
 
-def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
+def option_keys(molecules: bool, model: str = "graph") -> tuple[set[str], set[str]]:
     """The model options (without the size, which the dataset fixes) and the training options."""
     from edgraph.training import TrainConfig
 
@@ -53,7 +58,8 @@ def option_keys(molecules: bool) -> tuple[set[str], set[str]]:
 
         model_keys = {f.name for f in fields(MoleculeConfig)} - {"max_atoms"}
     else:
-        model_keys = {f.name for f in fields(GraphConfig)} - {"max_nodes"}
+        config = LatentConfig if model == "latent" else GraphConfig
+        model_keys = {f.name for f in fields(config)} - {"max_nodes"}
     return model_keys, {f.name for f in fields(TrainConfig)}
 
 
@@ -79,12 +85,14 @@ def read_config(path: str | None) -> dict[str, Any]:
     return check_mapping(values, f"config file {path}")
 
 
-def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Model options, training options and the data (a dataset name, or ``file:PATH`` for
-    ``--graphs``): defaults < the saved run config (on ``--resume``) < the config file < flags.
-    Unknown options are refused."""
+def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """Model options, training options, the data (a dataset name, or ``file:PATH`` for
+    ``--graphs``) and the model kind (``--model``): defaults < the saved run config (on
+    ``--resume``) < the config file < flags. Unknown options are refused."""
     saved_file = Path(args.out) / "config.json"
-    saved = saved_graph_config(read_json_mapping(saved_file)) if args.resume and saved_file.is_file() else {}
+    saved = read_json_mapping(saved_file) if args.resume and saved_file.is_file() else {}
+    if saved.get("model", "graph") == "graph":
+        saved = saved_graph_config(saved) if saved else {}
     for size in ("max_nodes", "max_atoms"):  # fixed by the dataset, recorded for the reader
         saved.pop(size, None)
     given = {
@@ -96,14 +104,19 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
         raise ValueError("train on --dataset NAME or on --graphs PATH, not both")
     graphs = args.graphs or (None if args.dataset else values.get("graphs"))
     dataset = f"file:{graphs}" if graphs else (args.dataset or values.get("dataset"))
-    values.pop("dataset", None)
-    values.pop("graphs", None)
+    kind = args.model or values.get("model") or "graph"
+    for key in ("dataset", "graphs", "model"):
+        values.pop(key, None)
+    if kind not in GRAPH_MODELS:
+        raise ValueError(f"unknown model {kind!r}; choose from {sorted(GRAPH_MODELS)}")
     if dataset is None:
         raise ValueError("say what to train on: --dataset NAME, --graphs FILE.json|DIR, or 'dataset:' in --config")
     molecules = dataset in MOLECULE_DATASETS
+    if molecules and kind != "graph":
+        raise ValueError(f"--model {kind} models graphs; molecule datasets train a MoleculeEBM (leave out --model)")
     if not molecules and not graphs:
         dataset_info(dataset)
-    model_keys, train_keys = option_keys(molecules)
+    model_keys, train_keys = option_keys(molecules, kind)
     unknown = set(values) - model_keys - train_keys
     if unknown:
         kind = "a molecule" if molecules else "a graph"
@@ -118,11 +131,11 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
             values[key] = None
     model = {k: v for k, v in values.items() if k in model_keys}
     train = {k: v for k, v in values.items() if k in train_keys}
-    return model, train, dataset
+    return model, train, dataset, kind
 
 
 def _train(args: argparse.Namespace) -> None:
-    model_options, train_options, dataset = resolve_train_config(args)
+    model_options, train_options, dataset, kind = resolve_train_config(args)
     run_dir = Path(args.out)
     model: EnergyModel
     labels: list[int] | None = None
@@ -134,19 +147,22 @@ def _train(args: argparse.Namespace) -> None:
         split = _molecule_split(dataset, "train")
         data: Any = load_molecule_tensors(dataset, split, args.root, atom_types=model.config.atom_types)
         run_info: dict[str, Any] = {"dataset": dataset}
-        run_info = {"dataset": dataset}
     elif dataset.startswith("file:"):
         path = Path(dataset.removeprefix("file:")).resolve()
         data = read_graphs(path)
         labels = graph_labels(data)
+        if labels is not None and kind == "latent":
+            raise ValueError(
+                f"{path} holds labelled graphs; --model latent is not class-conditional (use --model graph)"
+            )
         if labels is not None:  # labelled graphs train a class-conditional model
             model_options.setdefault("num_classes", max(labels) + 1)
-        model = GraphEBM(max(2, *(g.number_of_nodes() for g in data)), **model_options)
-        run_info = {"graphs": str(path)}
+        model = GRAPH_MODELS[kind](max(2, *(g.number_of_nodes() for g in data)), **model_options)
+        run_info = {"graphs": str(path), "model": kind}
     else:
-        model = GraphEBM(dataset_info(dataset).max_nodes, **model_options)
+        model = GRAPH_MODELS[kind](dataset_info(dataset).max_nodes, **model_options)
         data = load_graphs(dataset, "train", args.root)
-        run_info = {"dataset": dataset}
+        run_info = {"dataset": dataset, "model": kind}
     start = time.perf_counter()
     labelled = {} if labels is None else {"labels": labels}
     model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **labelled, **train_options)
@@ -172,7 +188,7 @@ def _write_figures(model: EnergyModel, run_dir: Path, shown: Any) -> None:
     logs = metrics_files(run_dir)
     if logs:
         plot_loss(logs, run_dir / "loss.png")
-    if isinstance(model, GraphEBM):
+    if isinstance(model, (GraphEBM, LatentGraphEBM)):
         plot_graph_grid({"sampled": model.sample(8, seed=0), "data": list(shown)[:8]}, run_dir / "samples.png")
     else:
         from edgraph.chem import draw_molecules
@@ -225,13 +241,16 @@ def _sample(args: argparse.Namespace) -> None:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
-    molecules = checkpoint_format(args.checkpoint) == MOLECULE_FORMAT
+    found = checkpoint_format(args.checkpoint)
+    molecules = found == MOLECULE_FORMAT
     if molecules:
         from edgraph.models.molecule import MoleculeEBM
 
         model: EnergyModel = MoleculeEBM.load(args.checkpoint)
     else:
-        model = GraphEBM.load(args.checkpoint)
+        model = (
+            LatentGraphEBM.load(args.checkpoint) if found == LatentGraphEBM.format else GraphEBM.load(args.checkpoint)
+        )
     if molecules:
         from edgraph.models.property import property_term_from_spec
 
@@ -436,6 +455,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="your own graphs: a JSON interchange file (graphs with a 'label' train a class-conditional "
         "model), or a folder of edge-list files",
     )
+    train.add_argument(
+        "--model",
+        choices=sorted(GRAPH_MODELS),
+        help="graph: a GraphEBM (default); latent: an autoencoder with an energy-based latent prior",
+    )
+    train.add_argument("--latent-dim", dest="latent_dim", type=int, help="--model latent: latent dimension")
+    train.add_argument("--kl-weight", dest="kl_weight", type=float, help="--model latent: weight of the KL term")
+    train.add_argument(
+        "--prior",
+        choices=["ed", "mcmc", "gaussian"],
+        help="--model latent: prior trained by ED (default), short-run MCMC, or none (the Gaussian VAE)",
+    )
+    train.add_argument(
+        "--prior-noise", dest="prior_noise", type=float, help="--model latent: variance of ED's Gaussian noise"
+    )
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
@@ -486,7 +520,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cd-steps", dest="cd_steps", type=int, help="sampler steps per PCD update")
     train.add_argument("--hidden", type=int)
     train.add_argument("--layers", type=int)
-    train.add_argument("--sampler", choices=DISCRETE_SAMPLERS, help="default sampler of the model")
+    train.add_argument(
+        "--sampler",
+        choices=DISCRETE_SAMPLERS + CONTINUOUS_SAMPLERS,
+        help="default sampler of the model (langevin and mala: --model latent)",
+    )
     train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
     train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
@@ -513,7 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True, help="output JSON (interchange format)")
     sample.add_argument("--seed", type=_seed, default=0)
     sample.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    sample.add_argument("--sampler", choices=DISCRETE_SAMPLERS)
+    sample.add_argument(
+        "--sampler", choices=DISCRETE_SAMPLERS + CONTINUOUS_SAMPLERS, help="langevin and mala: latent models"
+    )
     sample.add_argument("--steps", type=_non_negative_int)
     sample.add_argument("--step-size", dest="step_size", type=float)
     sample.add_argument(

@@ -11,6 +11,7 @@ import torch
 from edgraph import GraphEBM, MoleculeEBM
 from edgraph.graphs import graphs_to_dense
 from edgraph.metrics import graph_mmd, graph_mmd_dense
+from edgraph.models import LatentGraphEBM
 
 GRAPHS = [nx.cycle_graph(4), nx.path_graph(5), nx.star_graph(4), nx.complete_graph(3)] * 4
 TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
@@ -26,7 +27,7 @@ def test_import_loads_neither_rdkit_nor_lightning():
     assert result.stdout.strip() == "[]"
 
 
-def test_both_models_share_one_sampling_signature():
+def test_the_models_share_one_sampling_signature():
     def keywords(method):
         return [p.name for p in inspect.signature(method).parameters.values() if p.kind is p.KEYWORD_ONLY]
 
@@ -36,7 +37,8 @@ def test_both_models_share_one_sampling_signature():
         *("terms", "label", "guidance"),
     ]
     assert molecule == [*graph, "correct"]
-    for model in (GraphEBM, MoleculeEBM):
+    assert keywords(LatentGraphEBM.sample) == graph
+    for model in (GraphEBM, LatentGraphEBM, MoleculeEBM):
         _, size, *options = inspect.signature(model.__init__).parameters.values()
         assert size.kind is size.POSITIONAL_OR_KEYWORD
         assert all(p.kind is p.KEYWORD_ONLY for p in options)  # hyperparameters are named

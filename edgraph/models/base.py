@@ -74,8 +74,9 @@ class EnergyModel(ABC):
         """A freshly initialised energy network for ``self.config``."""
 
     @abstractmethod
-    def encode(self, data: Any) -> dict[str, Tensor]:
-        """The compact training record of user data (checked), as stored in checkpoints."""
+    def encode(self, data: Any, labels: Any = None) -> dict[str, Tensor]:
+        """The compact training record of user data (checked), as stored in checkpoints, with
+        one class label per example for a class-conditional model (others refuse labels)."""
 
     @abstractmethod
     def _training_tensors(self) -> States:

@@ -46,7 +46,6 @@ from edgraph.samplers import Sampler, make_sampler
 if TYPE_CHECKING:
     import lightning.pytorch as pl
 
-    from edgraph.models.latent import LatentGraphEBM
     from edgraph.training import EnergyModule, Loss, TrainConfig
 
 #: Edge-flip probability of the ED perturbation.
@@ -208,7 +207,7 @@ class GraphEBM(EnergyModel):
         )
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
-        """The training record of graphs (:func:`graph_record`), plus ``labels`` ``[B]`` for a
+        """The training record of graphs (:func:`~edgraph.models.graph.graph_record`), plus ``labels`` ``[B]`` for a
         class-conditional model (one class in ``0..num_classes-1`` per graph)."""
         graphs = list(data)
         classes = self.config.num_classes
@@ -430,7 +429,7 @@ def graph_record(graphs: Sequence[GraphLike], max_nodes: int, bfs: bool = False)
 
 
 def fit_graphs(
-    model: GraphEBM | LatentGraphEBM,
+    model: EnergyModel,
     graphs: list[GraphLike],
     labels: Sequence[int] | Tensor | None,
     run_dir: str | Path | None,
@@ -439,8 +438,8 @@ def fit_graphs(
     run_info: dict[str, Any] | None,
     train_options: dict[str, Any],
 ) -> None:
-    """Train a graph model on ``graphs`` (see :meth:`GraphEBM.fit`): hold out the validation
-    share, add periodic validation, and run :meth:`~edgraph.models.base.EnergyModel._fit`."""
+    """Train a graph model on ``graphs`` (see :meth:`edgraph.GraphEBM.fit`): hold out the
+    validation share, add periodic validation, and train (``EnergyModel._fit``)."""
     from edgraph.training import TrainConfig
 
     config = TrainConfig.from_dict(train_options)

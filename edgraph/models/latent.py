@@ -42,7 +42,7 @@ on each pair of those nodes whose probability exceeds 1/2.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ from torch.nn import functional as F
 
 from edgraph.energies.feedforward import TiltedGaussianEnergy
 from edgraph.energies.gnn import NODE_FEATURES, GraphReadout, mlp
+from edgraph.energies.terms import EnergyTerm
 from edgraph.graphs import GraphLike, dense_to_graphs, edges_to_adj, node_mask_from_pairs, num_pairs, pair_mask
 from edgraph.models.base import EnergyModel, States, check_options
 from edgraph.models.graph import fit_graphs, graph_record
@@ -62,11 +63,13 @@ from edgraph.perturbations import Gaussian
 from edgraph.samplers import CONTINUOUS_SAMPLERS, Langevin, Sampler
 
 if TYPE_CHECKING:
-    from edgraph.energies.terms import EnergyTerm
     from edgraph.training import Loss, TrainConfig
 
-#: How the latent prior is trained: Energy Discrepancy, short-run MCMC, or not at all (N(0, I)).
+#: How the latent prior is trained (Energy Discrepancy, short-run MCMC, or not at all, N(0, I)).
 PRIORS = ("ed", "mcmc", "gaussian")
+#: Training steps of ``fit`` unless ``max_steps`` is given: a step of this model costs a fraction
+#: of a GraphEBM step, so its default budget has more of them.
+DEFAULT_STEPS = 5000
 
 
 @dataclass
@@ -265,7 +268,9 @@ class LatentGraphEBM(EnergyModel):
         **train_options: Any,
     ) -> LatentGraphEBM:
         """Train the autoencoder and the prior on ``graphs``; run directory, resuming, budgets,
-        validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`."""
+        validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`, except that
+        ``max_steps`` defaults to :data:`DEFAULT_STEPS`."""
+        train_options = {"max_steps": DEFAULT_STEPS, **train_options}
         fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
         return self
 
@@ -328,7 +333,7 @@ class LatentGraphEBM(EnergyModel):
         num: int,
         *,
         sampler: str | None = None,
-        terms: Sequence[EnergyTerm | Any] = (),
+        terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
         **options: Any,
     ) -> States:
         """``(adj, node_mask)`` of ``num`` sampled graphs; arguments as in

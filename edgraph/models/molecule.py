@@ -226,11 +226,13 @@ class MoleculeEBM(EnergyModel):
         c = self.config
         return MoleculeEnergy(c.max_atoms, len(c.atom_types), NUM_BOND_TYPES, hidden=c.hidden, layers=c.layers)
 
-    def encode(self, data: Sequence[MolLike] | DenseMolecules) -> dict[str, Tensor]:
+    def encode(self, data: Sequence[MolLike] | DenseMolecules, labels: None = None) -> dict[str, Tensor]:
         """The training record of molecules: ``atom_types`` ``[B, N]`` and ``bond_types`` ``[B, D]``
         (category indices, 0 at padding) and ``num_atoms`` ``[B]``. ``data`` holds SMILES or RDKit
         molecules, or is an ``(atoms, bonds, node_mask)`` tuple as
         :func:`~edgraph.datasets.load_molecule_tensors` returns."""
+        if labels is not None:
+            raise ValueError("MoleculeEBM is not class-conditional: it takes no labels")
         c = self.config
         if isinstance(data, str):
             raise ValueError(f"expected a list of molecules, got the single string {data[:40]!r}")

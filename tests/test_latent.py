@@ -1,0 +1,241 @@
+"""LatentGraphEBM: the BFS node order, the ED prior against a known density, reconstruction,
+save/load, the prior's independence from the autoencoder, the CLI path, and errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import networkx as nx
+import pytest
+import torch
+
+from edgraph.cli import main
+from edgraph.graphs import bfs_order, renumbered, write_graphs_json
+from edgraph.models import LatentGraphEBM
+from edgraph.models.latent import LatentNetwork
+from edgraph.samplers import MALA
+
+TINY = {"latent_dim": 4, "hidden": 16, "layers": 2, "decoder_hidden": 32, "prior_hidden": 16, "prior_layers": 2}
+GRAPHS = [nx.cycle_graph(4), nx.path_graph(5), nx.star_graph(4), nx.complete_graph(4), nx.path_graph(3)]
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.path_graph(6),
+        nx.star_graph(5),
+        nx.barbell_graph(3, 1),
+        nx.union(nx.cycle_graph(3), nx.path_graph(range(3, 7))),
+    ],
+)
+def test_bfs_order_is_breadth_first_from_the_hub(graph):
+    order = bfs_order(graph)
+    assert sorted(order) == sorted(graph)
+    position = {v: i for i, v in enumerate(order)}
+    degree = dict(graph.degree)
+    assert degree[order[0]] == max(degree.values())
+    for component in nx.connected_components(graph):
+        first = min(position[v] for v in component)
+        assert sorted(position[v] for v in component) == list(range(first, first + len(component)))  # contiguous
+        root = order[first]
+        assert degree[root] == max(degree[v] for v in component)
+        depth = nx.single_source_shortest_path_length(graph, root)
+        # breadth first: positions never go back to a smaller distance from the root
+        depths = [depth[v] for v in order[first : first + len(component)]]
+        assert depths == sorted(depths)
+        for v in component - {root}:  # each node follows one of its neighbours
+            assert any(position[u] < position[v] for u in graph[v])
+
+
+def test_renumbered_graph_is_isomorphic_and_ordered():
+    graph = nx.relabel_nodes(nx.star_graph(4), {0: 4, 4: 0})  # the hub is node 4
+    ordered = renumbered(graph, bfs_order)
+    assert nx.is_isomorphic(ordered, graph)
+    assert list(ordered) == list(range(5)) and ordered.degree(0) == 4
+
+
+def gaussian_mixture(num: int, generator: torch.Generator) -> torch.Tensor:
+    centres = torch.tensor([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
+    pick = torch.randint(4, (num,), generator=generator)
+    return centres[pick] + 0.35 * torch.randn(num, 2, generator=generator)
+
+
+def mixture_log_density(z: torch.Tensor) -> torch.Tensor:
+    centres = torch.tensor([[1.5, 1.5], [-1.5, 1.5], [1.5, -1.5], [-1.5, -1.5]])
+    squared = ((z[:, None, :] - centres) ** 2).sum(-1) / 0.35**2
+    return torch.logsumexp(-0.5 * squared, dim=1)
+
+
+def total_variation_on_grid(log_p: torch.Tensor, log_q: torch.Tensor) -> float:
+    return 0.5 * float((log_p.softmax(0) - log_q.softmax(0)).abs().sum())
+
+
+def test_ed_prior_recovers_a_gaussian_mixture_density():
+    """The prior's own loss (Gaussian ED, the model's defaults) on codes from a known 2-D mixture:
+    the learned density exp(-U(z)) is close to the mixture in total variation on a grid, and much
+    closer than the Gaussian base density alone."""
+    torch.manual_seed(0)
+    model = LatentGraphEBM(4, latent_dim=2, prior_hidden=64, prior_layers=3)
+    network = model.energy
+    assert isinstance(network, LatentNetwork) and network.prior is not None
+    optimiser = torch.optim.Adam(network.prior.parameters(), lr=2e-3)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(3000):
+        loss = model._prior_loss(network, gaussian_mixture(256, generator))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    side = torch.linspace(-4, 4, 81)
+    grid = torch.stack(torch.meshgrid(side, side, indexing="xy"), -1).reshape(-1, 2)
+    with torch.no_grad():
+        learned = total_variation_on_grid(-network(grid), mixture_log_density(grid))
+    base = total_variation_on_grid(-0.5 * (grid**2).sum(-1), mixture_log_density(grid))
+    assert learned < 0.1, learned  # measured: 0.076
+    assert learned < base / 3, (learned, base)
+
+
+def test_encode_decode_round_trip_reconstructs_training_graphs():
+    model = LatentGraphEBM(5, kl_weight=0.01, **TINY)
+    model.fit(GRAPHS * 20, max_steps=800, batch_size=20, seed=0, progress=False)
+    x, mask = model._training_tensors()
+    with torch.no_grad():
+        mean, _ = model.sampling_energy.posterior(x[: len(GRAPHS)], mask[: len(GRAPHS)])
+        rebuilt = model.decode(model.sampling_energy.generate(mean))
+    assert all(nx.is_isomorphic(a, b) for a, b in zip(rebuilt, GRAPHS))
+    # init="data" starts at those codes: without chain steps, training graphs come back
+    assert all(any(nx.is_isomorphic(g, t) for t in GRAPHS) for g in model.sample(8, steps=0, init="data", seed=0))
+
+
+@pytest.mark.parametrize("prior", ["ed", "mcmc", "gaussian"])
+def test_save_and_load_give_identical_samples(tmp_path, prior):
+    model = LatentGraphEBM(5, prior=prior, mcmc_steps=3, **TINY)
+    model.fit(GRAPHS, run_dir=tmp_path / "run", max_steps=6, seed=0, progress=False)
+    loaded = LatentGraphEBM.load(tmp_path / "run")
+    first, second = model.sample_tensors(16, seed=3, steps=20), loaded.sample_tensors(16, seed=3, steps=20)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    assert loaded.config == model.config
+
+
+def test_gaussian_prior_samples_do_not_depend_on_chain_steps():
+    model = LatentGraphEBM(5, prior="gaussian", **TINY).fit(GRAPHS, max_steps=3, progress=False)
+    first, second = model.sample_tensors(8, seed=1, steps=0), model.sample_tensors(8, seed=1, steps=50)
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_mala_chains_move_codes_under_a_learned_prior():
+    model = LatentGraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, progress=False)
+    starts = model.noise_states(64, torch.Generator().manual_seed(0), torch.device("cpu"))[0]
+    chain = MALA(model.config.step_size)  # on the prior's energy: the network called on codes
+    ends = chain.sample(model.sampling_energy, starts, 20, generator=torch.Generator().manual_seed(0))
+    assert 0 < chain.acceptance_rate <= 1 and not torch.equal(starts, ends)
+
+
+def test_the_prior_never_changes_the_autoencoders_gradients():
+    """The codes enter the prior's loss detached and the two parts are clipped apart, so the
+    autoencoder's gradient is the same with an ED prior as with none."""
+    from edgraph.training import TrainConfig
+
+    x = torch.tensor([[1.0, 0, 1, 1, 0, 1], [1.0, 1, 0, 0, 0, 0]])
+    mask = torch.tensor([[True] * 6, [True, True, False, True, False, False]])
+    grads = []
+    for prior in ("ed", "gaussian"):
+        torch.manual_seed(0)
+        model = LatentGraphEBM(4, prior=prior, **TINY)
+        loss = model.training_loss(TrainConfig())
+        torch.manual_seed(1)
+        loss(model.energy, x, mask).backward()
+        grads.append([p.grad.clone() for p in model.energy.parameter_groups()[0]])
+    assert all(torch.allclose(a, b) for a, b in zip(*grads))
+
+
+def test_training_reduces_the_loss_and_reports_finite_values(tmp_path):
+    model = LatentGraphEBM(5, **TINY)
+    model.fit(GRAPHS, run_dir=tmp_path, max_steps=60, batch_size=5, seed=0, progress=False, log_every=1)
+    rows = [line.split(",") for line in next(tmp_path.glob("logs/version_0/metrics.csv")).read_text().splitlines()]
+    column = rows[0].index("loss")
+    losses = [float(r[column]) for r in rows[1:] if r[column]]
+    assert all(math.isfinite(v) for v in losses)
+    assert sum(losses[-10:]) < sum(losses[:10])
+
+
+def test_default_step_budget_and_time_budgets():
+    from edgraph.models.latent import DEFAULT_STEPS
+
+    model = LatentGraphEBM(5, **TINY)
+    assert DEFAULT_STEPS > 1400
+    model.fit(GRAPHS, max_steps=2, progress=False)
+    assert model.steps_trained == 2
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"prior": "flow"}, "unknown prior 'flow'"),
+        ({"sampler": "gwg"}, "unknown sampler 'gwg'"),
+        ({"latent_dim": 0}, "latent_dim must be at least 1"),
+        ({"kl_weight": -1.0}, "kl_weight must be a finite number >= 0"),
+        ({"prior_noise": 0.0}, "prior_noise must be a finite number > 0"),
+        ({"features": ["orbits"]}, "features must be a non-empty subset"),
+    ],
+)
+def test_bad_options_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        LatentGraphEBM(5, **options)
+
+
+def test_bad_uses_are_refused():
+    from edgraph.energies.terms import EdgeCount
+
+    model = LatentGraphEBM(5, **TINY)
+    with pytest.raises(ValueError, match=r"unknown training options \['labels'\]"):
+        model.fit(GRAPHS, labels=[0] * 5, max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="objective 'pcd' is for GraphEBM"):
+        model.fit(GRAPHS, objective="pcd", max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="has 6 nodes, more than max_nodes=5"):
+        model.fit([nx.path_graph(6)], max_steps=1, progress=False)
+    model.fit(GRAPHS, max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="samples latent vectors with"):
+        model.sample(2, sampler="gwg")
+    with pytest.raises(ValueError, match="energy terms act on graphs"):
+        model.sample(2, terms=[EdgeCount(target=3, weight=1.0)])
+    with pytest.raises(ValueError, match="not class-conditional"):
+        model.sample(2, label=0)
+
+
+def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
+    graphs = tmp_path / "graphs.json"
+    write_graphs_json(GRAPHS * 2, graphs)
+    run = tmp_path / "run"
+    options = ["--latent-dim", "4", "--hidden", "16", "--layers", "2", "--kl-weight", "0.1", "--prior", "ed"]
+    assert (
+        main(["train", "--model", "latent", "--graphs", str(graphs), "--out", str(run), "--max-steps", "5", *options])
+        == 0
+    )
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model"] == "latent" and saved["kl_weight"] == 0.1 and saved["latent_dim"] == 4
+    out = tmp_path / "samples.json"
+    assert (
+        main(["sample", "--checkpoint", str(run), "--num", "7", "--out", str(out), "--sampler", "mala", "--steps", "5"])
+        == 0
+    )
+    payload = json.loads(out.read_text())
+    assert len(payload["graphs"]) == 7 and payload["sampler"] == "mala"
+    # resuming keeps the model kind without --model
+    assert main(["train", "--graphs", str(graphs), "--out", str(run), "--resume", "--max-steps", "8"]) == 0
+    assert LatentGraphEBM.load(run).steps_trained == 8
+    capsys.readouterr()
+    assert (
+        main(["sample", "--checkpoint", str(run), "--num", "2", "--out", str(tmp_path / "s.json"), "--sampler", "gwg"])
+        == 2
+    )
+    assert "samples latent vectors" in capsys.readouterr().err
+
+
+def test_cli_refuses_latent_models_of_molecules_and_labelled_graphs(tmp_path, capsys):
+    assert main(["train", "--model", "latent", "--dataset", "qm9", "--out", str(tmp_path / "a")]) == 2
+    assert "molecule datasets train a MoleculeEBM" in capsys.readouterr().err
+    labelled = tmp_path / "labelled.json"
+    labelled.write_text(json.dumps({"graphs": [{"num_nodes": 3, "edges": [[0, 1]], "label": 0}] * 2}))
+    assert main(["train", "--model", "latent", "--graphs", str(labelled), "--out", str(tmp_path / "b")]) == 2
+    assert "not class-conditional" in capsys.readouterr().err
