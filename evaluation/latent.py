@@ -247,7 +247,7 @@ def main() -> None:
     test_command.add_argument("--validation", required=True)
     test_command.add_argument("--num", type=int, default=1024)
     toy_command = commands.add_parser("toy")
-    toy_command.add_argument("--kl-weight", dest="kl_weight", type=float, default=0.1)
+    toy_command.add_argument("--kl-weight", dest="kl_weight", type=float, default=0.3)
     toy_command.add_argument("--max-steps", dest="max_steps", type=int, default=5000)
     toy_command.add_argument("--out", required=True)
     table_command = commands.add_parser("table")

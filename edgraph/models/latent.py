@@ -82,7 +82,7 @@ class LatentConfig:
     layers: int = 4
     features: Sequence[str] = ("degree", "triangles", "size")
     decoder_hidden: int = 256
-    kl_weight: float = 1.0
+    kl_weight: float = 0.3
     prior: str = "ed"
     prior_hidden: int = 128
     prior_layers: int = 3
@@ -92,7 +92,7 @@ class LatentConfig:
     mcmc_steps: int = 60
     mcmc_step_size: float = 0.08
     sampler: str = "mala"
-    sampler_steps: int = 200
+    sampler_steps: int = 1000
     step_size: float = 0.05
 
     def __post_init__(self) -> None:
@@ -173,15 +173,18 @@ class LatentGraphEBM(EnergyModel):
         layers: message-passing layers of the encoder.
         features: structural node features of the encoder (:data:`~edgraph.energies.gnn.NODE_FEATURES`).
         decoder_hidden: width of the decoder's two hidden layers.
-        kl_weight: :math:`\beta_{KL}`, the weight of the KL term (1: the evidence lower bound).
+        kl_weight: :math:`\beta_{KL}`, the weight of the KL term (1: the evidence lower bound;
+            below 1 the codes spread further and reconstruct better, and the prior must then
+            model their distribution).
         prior: ``"ed"``, ``"mcmc"`` or ``"gaussian"`` (:data:`PRIORS`), how the prior is trained.
         prior_hidden: hidden width of the prior's tilt :math:`E_\theta`.
         prior_layers: hidden layers of the tilt.
         prior_noise: ``t``, the variance of the Gaussian ED perturbation in latent space.
         num_negatives: ``M``, negatives per code in the ED estimator.
         w: the ED stabiliser.
-        mcmc_steps: Langevin steps of each short-run chain (``prior="mcmc"``).
-        mcmc_step_size: their step size.
+        mcmc_steps: Langevin steps of each short-run chain (``prior="mcmc"``); with
+            ``mcmc_step_size`` the :math:`K = 60`, :math:`s = 0.4` (:math:`h = s^2/2`) of Pang et al.
+        mcmc_step_size: their step size :math:`h` in :math:`z - h\nabla U(z) + \sqrt{2h}\,\xi`.
         sampler: ``"mala"`` or ``"langevin"``, run on the prior at sampling time.
         sampler_steps: default number of sampler steps.
         step_size: the sampler's step size.
@@ -206,7 +209,7 @@ class LatentGraphEBM(EnergyModel):
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
         decoder_hidden: int = 256,
-        kl_weight: float = 1.0,
+        kl_weight: float = 0.3,
         prior: str = "ed",
         prior_hidden: int = 128,
         prior_layers: int = 3,
@@ -216,7 +219,7 @@ class LatentGraphEBM(EnergyModel):
         mcmc_steps: int = 60,
         mcmc_step_size: float = 0.08,
         sampler: str = "mala",
-        sampler_steps: int = 200,
+        sampler_steps: int = 1000,
         step_size: float = 0.05,
     ) -> None:
         super().__init__(
