@@ -119,9 +119,9 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     model_keys, train_keys = option_keys(molecules, kind)
     unknown = set(values) - model_keys - train_keys
     if unknown:
-        kind = "a molecule" if molecules else "a graph"
+        what = "a molecule" if molecules else f"a {kind}"
         raise ValueError(
-            f"unknown options {sorted(unknown)}: not options of {kind} model or of training; "
+            f"unknown options {sorted(unknown)}: not options of {what} model or of training; "
             f"valid: {sorted(model_keys | train_keys)}"
         )
     if values.get("max_minutes") is not None and "max_steps" not in {**saved, **given}:

@@ -232,10 +232,17 @@ def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
     assert "samples latent vectors" in capsys.readouterr().err
 
 
-def test_cli_refuses_latent_models_of_molecules_and_labelled_graphs(tmp_path, capsys):
+def test_cli_refuses_latent_models_of_molecules_labelled_graphs_and_graph_options(tmp_path, capsys):
     assert main(["train", "--model", "latent", "--dataset", "qm9", "--out", str(tmp_path / "a")]) == 2
     assert "molecule datasets train a MoleculeEBM" in capsys.readouterr().err
     labelled = tmp_path / "labelled.json"
     labelled.write_text(json.dumps({"graphs": [{"num_nodes": 3, "edges": [[0, 1]], "label": 0}] * 2}))
     assert main(["train", "--model", "latent", "--graphs", str(labelled), "--out", str(tmp_path / "b")]) == 2
     assert "not class-conditional" in capsys.readouterr().err
+    graphs = tmp_path / "graphs.json"
+    write_graphs_json(GRAPHS, graphs)
+    assert (
+        main(["train", "--model", "latent", "--graphs", str(graphs), "--out", str(tmp_path / "c"), "--rewire", "0.5"])
+        == 2
+    )
+    assert "unknown options ['rewire']: not options of a latent model" in capsys.readouterr().err
