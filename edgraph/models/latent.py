@@ -35,8 +35,8 @@ matching per training graph and step.
 
 **Sampling** draws :math:`z_0 \sim \mathcal N(0, I)`, runs MALA on
 :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2` for ``sampler_steps`` steps (none for the
-Gaussian prior, whose samples are exact) and decodes: the most probable node count, and an edge
-on each pair of those nodes whose probability exceeds 1/2.
+Gaussian prior, whose samples are exact) and draws :math:`x \sim p_\beta(x \mid z)`: a node
+count from the decoder's softmax, then each pair of those nodes an edge with its probability.
 """
 
 from __future__ import annotations
@@ -153,12 +153,14 @@ class LatentNetwork(nn.Module):
         out = self.decoder(z)
         return out[:, : self.max_nodes], out[:, self.max_nodes :]
 
-    def generate(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """The decoder's most probable graphs: ``adj [B, N, N]`` and ``node_mask [B, N]``."""
+    def generate(self, z: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        r"""Graphs drawn from the decoder, :math:`n \sim p_\beta(n \mid z)` and then each pair of
+        the :math:`n` nodes an edge with probability :math:`p_\beta(x_{ij} = 1 \mid z)`:
+        ``adj [B, N, N]`` and ``node_mask [B, N]``."""
         count_logits, edge_logits = self.logits(z)
-        sizes = count_logits.argmax(-1) + 1
+        sizes = torch.multinomial(count_logits.softmax(-1), 1, generator=generator).squeeze(1) + 1
         node_mask = torch.arange(self.max_nodes, device=z.device) < sizes[:, None]
-        edges = (edge_logits > 0).to(z.dtype) * pair_mask(node_mask)
+        edges = torch.bernoulli(torch.sigmoid(edge_logits), generator=generator) * pair_mask(node_mask)
         return edges_to_adj(edges, self.max_nodes), node_mask
 
 
@@ -355,7 +357,7 @@ class LatentGraphEBM(EnergyModel):
         assert isinstance(energy, LatentNetwork)
         if energy.prior is not None and steps:  # the Gaussian prior's starts are exact samples already
             z = chain.sample(energy, z, steps, generator=generator, progress=progress)
-        return energy.generate(z)
+        return energy.generate(z, generator)
 
     def decode(self, tensors: States) -> list[nx.Graph]:
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
