@@ -17,7 +17,7 @@ Three stages, each writing JSON under ``results/latent/``:
     python latent.py validate --jobs 2 --out results/latent/validation.json
     python latent.py test --validation results/latent/validation.json --jobs 2 --out results/latent/test.json
     python latent.py toy --out results/latent/toy2d.png
-    python latent.py table results/latent/validation.json results/latent/test.json
+    python latent.py table results/latent/test.json
 """
 
 from __future__ import annotations
@@ -206,10 +206,12 @@ def toy(args: argparse.Namespace) -> None:
 
 
 def table(args: argparse.Namespace) -> None:
-    validation, result = (json.loads(Path(p).read_text()) for p in (args.validation, args.test))
-    print("validation (mean score over datasets and seeds; lower is better):")
-    for prior, recipe in sorted(validation["chosen"].items()):
-        print(f"  {prior}: kl_weight {recipe['kl_weight']}, {recipe['setting']}, score {recipe['score']:.2f}")
+    result = json.loads(Path(args.test).read_text())
+    print("recipes (chosen on validation graphs):")
+    for prior, recipe in sorted(result["chosen"].items()):
+        print(
+            f"  {prior}: kl_weight {recipe['kl_weight']}, {recipe['setting']}, validation score {recipe['score']:.2f}"
+        )
     print("\n| dataset | model | degree | clustering | orbit | × floor | novel | unique | train s | sample s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for dataset in DATASETS:
@@ -251,7 +253,6 @@ def main() -> None:
     toy_command.add_argument("--max-steps", dest="max_steps", type=int, default=5000)
     toy_command.add_argument("--out", required=True)
     table_command = commands.add_parser("table")
-    table_command.add_argument("validation")
     table_command.add_argument("test")
     args = parser.parse_args()
     {"validate": validate, "test": test, "toy": toy, "table": table}[args.command](args)
