@@ -226,3 +226,9 @@ def test_bf16_mixed_precision_keeps_energies_weights_and_loss_in_float32(graphs,
         TrainConfig(precision="8-bit")
     with pytest.raises(ValueError, match="16-mixed needs a GPU"):
         TrainConfig(precision="16-mixed", device="cpu")
+
+
+def test_a_graph_model_refuses_continuous_samplers():
+    model = GraphEBM(5, hidden=8, layers=1, num_negatives=4).fit([nx.cycle_graph(4)] * 4, max_steps=1, progress=False)
+    with pytest.raises(ValueError, match="samples edge vectors with .*not 'mala'"):
+        model.sample(2, sampler="mala")

@@ -57,6 +57,9 @@ class EnergyModel(ABC):
     """
 
     format: ClassVar[str]
+    #: The samplers of this model's states, and what those states are (for messages).
+    samplers: ClassVar[tuple[str, ...]] = DISCRETE_SAMPLERS
+    states: ClassVar[str] = "discrete states"
     config: Any
 
     def __init__(self, config: Any) -> None:
@@ -343,7 +346,10 @@ class EnergyModel(ABC):
             raise ValueError(f"unknown init {init!r}; choose from {INITS}")
         self._require_data()
         c = self.config
-        chain = make_sampler(sampler or c.sampler, step_size if step_size is not None else c.step_size)
+        name = sampler or c.sampler
+        if name not in self.samplers:
+            raise ValueError(f"a {type(self).__name__} samples {self.states} with {self.samplers}, not {name!r}")
+        chain = make_sampler(name, step_size if step_size is not None else c.step_size)
         steps = c.sampler_steps if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")

@@ -154,6 +154,7 @@ class GraphEBM(EnergyModel):
     """
 
     format = "edgraph.GraphEBM"
+    states = "edge vectors"
     config: GraphConfig
 
     def __init__(

@@ -200,6 +200,8 @@ class LatentGraphEBM(EnergyModel):
     """
 
     format = "edgraph.LatentGraphEBM"
+    samplers = CONTINUOUS_SAMPLERS
+    states = "latent vectors"
     config: LatentConfig
 
     def __init__(
@@ -334,21 +336,14 @@ class LatentGraphEBM(EnergyModel):
         return (mean.to(device),)
 
     def sample_tensors(
-        self,
-        num: int,
-        *,
-        sampler: str | None = None,
-        terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (),
-        **options: Any,
+        self, num: int, *, terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (), **options: Any
     ) -> States:
         """``(adj, node_mask)`` of ``num`` sampled graphs; arguments as in
         :meth:`~edgraph.models.base.EnergyModel.sample`, with ``sampler`` ``"mala"`` or
         ``"langevin"``. Energy terms act on graphs, which the latent chains never see, so they are refused."""
         if terms:
             raise ValueError("energy terms act on graphs; a LatentGraphEBM samples latent vectors and takes none")
-        if sampler is not None and sampler not in CONTINUOUS_SAMPLERS:
-            raise ValueError(f"a LatentGraphEBM samples latent vectors with {CONTINUOUS_SAMPLERS}, not {sampler!r}")
-        return super().sample_tensors(num, sampler=sampler, **options)
+        return super().sample_tensors(num, **options)
 
     def _run_chains(
         self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool

@@ -186,6 +186,7 @@ class MoleculeEBM(EnergyModel):
     """
 
     format = "edgraph.MoleculeEBM"
+    states = "one-hot atoms and bonds"
     config: MoleculeConfig
 
     def __init__(
