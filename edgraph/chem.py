@@ -127,6 +127,21 @@ def canonical_smiles(mol: MolLike | None) -> str | None:
     return Chem.MolToSmiles(mol, isomericSmiles=False)
 
 
+def in_canonical_order(molecule: MolLike, index: int = 0) -> Chem.Mol:
+    """The molecule with its atoms renumbered in the order its canonical SMILES
+    (:func:`canonical_smiles`) writes them: RDKit's canonical ranks pick the first atom and the
+    branches, then a depth-first walk numbers the rest, so isomorphic molecules get the same
+    numbering. ``index`` names the molecule in the error for an invalid one.
+
+    >>> [atom.GetSymbol() for atom in in_canonical_order("OCC(=O)N").GetAtoms()]
+    ['N', 'C', 'O', 'C', 'O']
+    """
+    mol = _as_mol(molecule, index)
+    Chem.MolToSmiles(mol, isomericSmiles=False)  # records the order it writes the atoms in
+    order = mol.GetPropsAsDict(includePrivate=True, includeComputed=True)["_smilesAtomOutputOrder"]
+    return Chem.RenumberAtoms(mol, list(order))
+
+
 #: RDKit properties of molecules by name, ``"qed"`` (the quantitative estimate of drug-likeness
 #: in [0, 1], Bickerton et al., Nature Chemistry 2012) and ``"logp"`` (Crippen's octanol-water
 #: partition coefficient, Wildman & Crippen, J. Chem. Inf. Comput. Sci. 1999).

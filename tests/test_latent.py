@@ -103,8 +103,9 @@ def test_encode_decode_round_trip_reconstructs_training_graphs():
     network = model.sampling_energy
     with torch.no_grad():
         mean, _ = network.posterior(x, mask)
-        count_logits, edge_logits = network.logits(mean)
-        rebuilt = model.decode(network.generate(mean, torch.Generator().manual_seed(0)))
+        out = network.decoder(mean)
+        count_logits, edge_logits = out.split([5, x.shape[1]], dim=-1)
+        rebuilt = model.decode(model.generate(out, torch.Generator().manual_seed(0)))
     # the decoder is sure of every training graph: its node count and each of its pairs
     assert (count_logits.softmax(-1).max(-1).values > 0.9).all()
     assert (count_logits.argmax(-1) + 1).tolist() == [g.number_of_nodes() for g in GRAPHS]
@@ -253,3 +254,22 @@ def test_cli_refuses_latent_models_of_molecules_labelled_graphs_and_graph_option
         == 2
     )
     assert "unknown options ['rewire']: not options of a latent model" in capsys.readouterr().err
+
+
+def test_latent_molecule_model_round_trip_and_save_load(tmp_path):
+    from edgraph.models import LatentMoleculeEBM
+
+    smiles = ["CCO", "CC=O", "C#N", "OCCO"]
+    model = LatentMoleculeEBM(max_atoms=4, latent_dim=4, hidden=16, layers=2, decoder_hidden=64, kl_weight=0.01)
+    model.fit(smiles * 10, run_dir=tmp_path / "run", max_steps=600, batch_size=20, seed=0, progress=False)
+    # posterior means decode to the training molecules
+    atoms, bonds, node_mask = (t[: len(smiles)] for t in model._training_tensors())
+    network = model.sampling_energy
+    with torch.no_grad():
+        mean, _ = network.posterior(atoms, bonds, node_mask)
+        rebuilt = model.decode(model.generate(network.decoder(mean), torch.Generator().manual_seed(0)))
+    assert rebuilt == ["CCO", "CC=O", "C#N", "OCCO"]
+    loaded = LatentMoleculeEBM.load(tmp_path / "run")
+    assert model.sample(8, seed=1, steps=10) == loaded.sample(8, seed=1, steps=10)
+    with pytest.raises(ValueError, match="not dense tensors"):
+        model.fit(model._training_tensors(), max_steps=1, progress=False)

@@ -33,15 +33,17 @@ from edgraph.graphs import edges_to_adj, num_pairs, pair_mask
 MOLECULE_FEATURES = ("degree", "triangles", "cycles4", "size")
 
 
-class MoleculeEnergy(nn.Module):
-    r"""Permutation-invariant energy of typed graphs padded to ``max_atoms``.
+class MoleculeReadout(nn.Module):
+    r"""Permutation-invariant vector of typed graphs padded to ``max_atoms``:
+    ``forward(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N]) -> [B, F]``.
 
-    ``forward(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N]) -> energy [B]``
-    (lower = more probable). Readout: an MLP of :math:`(\frac1N\sum_i h_i,\ \frac1n\sum_i h_i,\ \frac nN)`
-    over real atoms.
+    Readout: an MLP of :math:`(\frac1N\sum_i h_i,\ \frac1n\sum_i h_i,\ \frac nN)` over real
+    atoms. With ``out_features = 1`` it is :class:`MoleculeEnergy`; wider, it encodes molecules
+    (the encoder of :class:`~edgraph.models.latent_molecule.LatentMoleculeEBM`).
 
     Args:
         max_atoms: ``N``; bond tensors have ``N(N-1)/2`` pairs.
+        out_features: ``F``, the size of each molecule's output vector.
         num_atom_types: ``Ka``.
         num_bond_types: ``Kb``, "no bond" included (channel 0).
         hidden: width of atom embeddings.
@@ -50,13 +52,14 @@ class MoleculeEnergy(nn.Module):
 
     >>> from edgraph.chem import mols_to_dense
     >>> atoms, bonds, node_mask = mols_to_dense(["CCO", "C=O"], max_atoms=9)
-    >>> MoleculeEnergy(max_atoms=9, num_atom_types=4, hidden=16, layers=2)(atoms, bonds, node_mask).shape
-    torch.Size([2])
+    >>> MoleculeReadout(9, 6, num_atom_types=4, hidden=16, layers=2)(atoms, bonds, node_mask).shape
+    torch.Size([2, 6])
     """
 
     def __init__(
         self,
         max_atoms: int,
+        out_features: int,
         num_atom_types: int,
         num_bond_types: int = 4,
         hidden: int = 64,
@@ -77,7 +80,7 @@ class MoleculeEnergy(nn.Module):
             for _ in range(layers)
         )
         self.updates = nn.ModuleList(mlp([hidden, hidden, hidden]) for _ in range(layers))
-        self.readout = mlp([2 * hidden + 1, hidden, hidden, 1])
+        self.readout = mlp([2 * hidden + 1, hidden, hidden, out_features])
 
     def _check(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> None:
         expected = (
@@ -106,4 +109,39 @@ class MoleculeEnergy(nn.Module):
             h = h + update(message) * real
         n = real.sum(1)
         pooled = torch.cat([h.sum(1) / self.max_atoms, h.sum(1) / n.clamp(min=1), n / self.max_atoms], -1)
-        return self.readout(pooled).squeeze(-1)
+        return self.readout(pooled)
+
+
+class MoleculeEnergy(MoleculeReadout):
+    r"""Permutation-invariant energy of typed graphs padded to ``max_atoms``: a
+    :class:`MoleculeReadout` with one output,
+    ``forward(atoms [B, N, Ka], bonds [B, D, Kb], node_mask [B, N]) -> energy [B]``
+    (lower = more probable).
+
+    Args:
+        max_atoms: ``N``; bond tensors have ``N(N-1)/2`` pairs.
+        num_atom_types: ``Ka``.
+        num_bond_types: ``Kb``, "no bond" included (channel 0).
+        hidden: width of atom embeddings.
+        layers: message-passing layers.
+        features: structural atom features, a subset of ``MOLECULE_FEATURES``.
+
+    >>> from edgraph.chem import mols_to_dense
+    >>> atoms, bonds, node_mask = mols_to_dense(["CCO", "C=O"], max_atoms=9)
+    >>> MoleculeEnergy(max_atoms=9, num_atom_types=4, hidden=16, layers=2)(atoms, bonds, node_mask).shape
+    torch.Size([2])
+    """
+
+    def __init__(
+        self,
+        max_atoms: int,
+        num_atom_types: int,
+        num_bond_types: int = 4,
+        hidden: int = 64,
+        layers: int = 4,
+        features: Sequence[str] = MOLECULE_FEATURES,
+    ) -> None:
+        super().__init__(max_atoms, 1, num_atom_types, num_bond_types, hidden, layers, features)
+
+    def forward(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
+        return super().forward(atoms, bonds, node_mask).squeeze(-1)

@@ -1,9 +1,11 @@
 """User-facing models: :class:`GraphEBM` (graphs), :class:`LatentGraphEBM` (graphs from an
-autoencoder with an energy-based latent prior) and :class:`MoleculeEBM` (molecules), with the
+autoencoder with an energy-based latent prior), :class:`MoleculeEBM` (molecules) and
+:class:`LatentMoleculeEBM` (molecules from an autoencoder with an energy-based latent prior), with the
 shape they share (:class:`~edgraph.models.base.EnergyModel`): ``fit``, ``sample``, ``save``, ``load``;
 and :class:`PropertyRegressor`, which steers molecule sampling towards a property.
 
-``MoleculeEBM`` and ``PropertyRegressor`` import RDKit, so they are loaded only when first asked for.
+``MoleculeEBM``, ``LatentMoleculeEBM`` and ``PropertyRegressor`` import RDKit, so they are loaded
+only when first asked for.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from edgraph.models.graph import GraphEBM
 from edgraph.models.latent import LatentGraphEBM
 
 if TYPE_CHECKING:
+    from edgraph.models.latent_molecule import LatentMoleculeEBM
     from edgraph.models.molecule import MoleculeEBM
     from edgraph.models.property import PropertyRegressor
 
@@ -23,6 +26,7 @@ __all__ = [
     "EnergyModel",
     "GraphEBM",
     "LatentGraphEBM",
+    "LatentMoleculeEBM",
     "MoleculeEBM",
     "PropertyRegressor",
     "checkpoint_format",
@@ -35,6 +39,10 @@ def __getattr__(name: str) -> Any:
         from edgraph.models.molecule import MoleculeEBM
 
         return MoleculeEBM
+    if name == "LatentMoleculeEBM":
+        from edgraph.models.latent_molecule import LatentMoleculeEBM
+
+        return LatentMoleculeEBM
     if name == "PropertyRegressor":
         from edgraph.models.property import PropertyRegressor
 

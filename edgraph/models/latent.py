@@ -42,10 +42,11 @@ count from the decoder's softmax, then each pair of those nodes an edge with its
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import networkx as nx
 import torch
@@ -72,15 +73,11 @@ PRIORS = ("ed", "mcmc", "gaussian")
 DEFAULT_STEPS = 5000
 
 
-@dataclass
-class LatentConfig:
-    """The arguments of :class:`LatentGraphEBM`, checked."""
+@dataclass(kw_only=True)
+class LatentPriorConfig:
+    """The arguments every latent model shares (latent space, decoder width, prior, sampler), checked."""
 
-    max_nodes: int
     latent_dim: int = 16
-    hidden: int = 64
-    layers: int = 4
-    features: Sequence[str] = ("degree", "triangles", "size")
     decoder_hidden: int = 256
     kl_weight: float = 0.3
     prior: str = "ed"
@@ -97,8 +94,6 @@ class LatentConfig:
 
     def __post_init__(self) -> None:
         check_options(self, CONTINUOUS_SAMPLERS)
-        if self.max_nodes < 2:
-            raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
         if self.prior not in PRIORS:
             raise ValueError(f"unknown prior {self.prior!r}; choose from {PRIORS}")
         for name in ("latent_dim", "decoder_hidden", "prior_hidden", "prior_layers", "mcmc_steps"):
@@ -109,30 +104,44 @@ class LatentConfig:
         for name in ("prior_noise", "mcmc_step_size"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
+
+
+@dataclass(kw_only=True)
+class LatentConfig(LatentPriorConfig):
+    """The arguments of :class:`LatentGraphEBM`, checked."""
+
+    max_nodes: int
+    hidden: int = 64
+    layers: int = 4
+    features: Sequence[str] = ("degree", "triangles", "size")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_nodes < 2:
+            raise ValueError(f"max_nodes must be at least 2, got {self.max_nodes}")
         unknown = sorted(set(self.features) - set(NODE_FEATURES))
         if unknown or not self.features:
             raise ValueError(f"features must be a non-empty subset of {NODE_FEATURES}, got {list(self.features)}")
 
 
 class LatentNetwork(nn.Module):
-    r"""Encoder, decoder and latent prior of a :class:`LatentGraphEBM`; called on latent
-    vectors ``z [B, d]`` it is the prior's energy :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2`
+    r"""Encoder, decoder and latent prior of a latent model; called on latent vectors
+    ``z [B, d]`` it is the prior's energy :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2`
     (``[B]``), which the samplers run on.
 
-    >>> network = LatentNetwork(LatentConfig(max_nodes=4, latent_dim=3, hidden=8, layers=1, decoder_hidden=8))
-    >>> network(torch.zeros(2, 3)).shape, [t.shape for t in network.logits(torch.zeros(2, 3))]
-    (torch.Size([2]), [torch.Size([2, 4]), torch.Size([2, 6])])
+    ``encoder(*states) -> [B, 2d]`` reads the model's states (``(x, mask)`` for graphs) and gives
+    the posterior's mean and log-variance; ``decoder(z) -> [B, F]`` gives the flat parameters
+    of :math:`p_\beta(x \mid z)`, which the model reads; ``prior`` is the tilt
+    :math:`E_\theta` (``None``: the base :math:`\mathcal N(0, I)` alone).
+
+    >>> network = LatentNetwork(GraphReadout(4, 6, hidden=8, layers=1), mlp([3, 8, 10]), None)
+    >>> network(torch.zeros(2, 3)).tolist(), network.posterior(torch.ones(2, 6), torch.ones(2, 6))[0].shape
+    ([0.0, 0.0], torch.Size([2, 3]))
     """
 
-    def __init__(self, config: LatentConfig) -> None:
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, prior: nn.Module | None) -> None:
         super().__init__()
-        c = config
-        self.max_nodes = c.max_nodes
-        self.encoder = GraphReadout(c.max_nodes, 2 * c.latent_dim, c.hidden, c.layers, c.features)
-        self.decoder = mlp([c.latent_dim, c.decoder_hidden, c.decoder_hidden, c.max_nodes + num_pairs(c.max_nodes)])
-        self.prior = (
-            None if c.prior == "gaussian" else TiltedGaussianEnergy(c.latent_dim, c.prior_hidden, c.prior_layers)
-        )
+        self.encoder, self.decoder, self.prior = encoder, decoder, prior
 
     def parameter_groups(self) -> list[list[nn.Parameter]]:
         """The autoencoder's parameters and the prior's, whose gradients are clipped separately."""
@@ -143,28 +152,127 @@ class LatentNetwork(nn.Module):
         """The prior's energy ``[B]`` of latent vectors ``z [B, d]``."""
         return 0.5 * (z**2).sum(-1) if self.prior is None else self.prior(z)
 
-    def posterior(self, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        r"""Mean and log-variance ``[B, d]`` of :math:`q_\phi(z \mid x)` for edge vectors ``x [B, D]``."""
-        mean, log_var = self.encoder(x, mask).chunk(2, dim=-1)
+    def posterior(self, *states: Tensor) -> tuple[Tensor, Tensor]:
+        r"""Mean and log-variance ``[B, d]`` of :math:`q_\phi(z \mid x)` for a batch of states."""
+        mean, log_var = self.encoder(*states).chunk(2, dim=-1)
         return mean, log_var.clamp(-12.0, 8.0)  # keeps exp(log_var) finite in float32
 
-    def logits(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        """Node-count logits ``[B, N]`` (for ``n = 1..N``) and edge logits ``[B, D]``."""
-        out = self.decoder(z)
-        return out[:, : self.max_nodes], out[:, self.max_nodes :]
 
-    def generate(self, z: Tensor, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
-        r"""Graphs drawn from the decoder, :math:`n \sim p_\beta(n \mid z)` and then each pair of
-        the :math:`n` nodes an edge with probability :math:`p_\beta(x_{ij} = 1 \mid z)`:
-        ``adj [B, N, N]`` and ``node_mask [B, N]``."""
-        count_logits, edge_logits = self.logits(z)
-        sizes = torch.multinomial(count_logits.softmax(-1), 1, generator=generator).squeeze(1) + 1
-        node_mask = torch.arange(self.max_nodes, device=z.device) < sizes[:, None]
-        edges = torch.bernoulli(torch.sigmoid(edge_logits), generator=generator) * pair_mask(node_mask)
-        return edges_to_adj(edges, self.max_nodes), node_mask
+class LatentEBM(EnergyModel):
+    r"""What every latent model shares: the VAE loss, the latent prior and its training, and
+    sampling by a chain on the prior followed by the decoder (see :mod:`edgraph.models.latent`).
+
+    A subclass defines its states as for any :class:`~edgraph.models.base.EnergyModel`, plus
+    ``_encoder`` (states to ``[B, 2d]``), :attr:`decoder_outputs` (``F``), and how the
+    decoder's output ``[B, F]`` scores states (:meth:`reconstruction_nll`) and draws them
+    (:meth:`generate`).
+    """
+
+    samplers = CONTINUOUS_SAMPLERS
+    states = "latent vectors"
+    #: What the decoder gives (for messages).
+    decodes: ClassVar[str]
+    config: LatentPriorConfig
+
+    @abstractmethod
+    def _encoder(self) -> nn.Module:
+        """A fresh encoder, ``(*states) -> [B, 2d]``."""
+
+    @property
+    @abstractmethod
+    def decoder_outputs(self) -> int:
+        """``F``, the number of decoder outputs per latent vector."""
+
+    @abstractmethod
+    def reconstruction_nll(self, out: Tensor, *states: Tensor) -> Tensor:
+        r""":math:`-\log p_\beta(x \mid z)` ``[B]`` of states under decoder outputs ``out [B, F]``."""
+
+    @abstractmethod
+    def generate(self, out: Tensor, generator: torch.Generator | None = None) -> States:
+        r"""States drawn from :math:`p_\beta(x \mid z)` given decoder outputs ``out [B, F]``."""
+
+    def _new_energy(self) -> LatentNetwork:
+        c = self.config
+        encoder = self._encoder()  # built first, then the decoder and the prior: the order seeds initialise in
+        decoder = mlp([c.latent_dim, c.decoder_hidden, c.decoder_hidden, self.decoder_outputs])
+        prior = None if c.prior == "gaussian" else TiltedGaussianEnergy(c.latent_dim, c.prior_hidden, c.prior_layers)
+        return LatentNetwork(encoder, decoder, prior)
+
+    def training_loss(self, config: TrainConfig) -> Loss:
+        r"""The loss ``(network, *states) -> scalar``: the autoencoder's negative evidence lower
+        bound plus the prior's loss on the detached codes (see :mod:`edgraph.models.latent`)."""
+        if config.objective != "ed":
+            raise ValueError(
+                f"a {type(self).__name__} trains its prior by its own prior option ({self.config.prior!r}); "
+                f"objective {config.objective!r} is for GraphEBM"
+            )
+        c = self.config
+
+        def loss(network: nn.Module, *states: Tensor) -> Tensor:
+            assert isinstance(network, LatentNetwork)
+            mean, log_var = network.posterior(*states)
+            z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+            nll = self.reconstruction_nll(network.decoder(z), *states)
+            kl = 0.5 * (mean**2 + log_var.exp() - 1 - log_var).sum(1)
+            return (nll + c.kl_weight * kl).mean() + self._prior_loss(network, z.detach())
+
+        return loss
+
+    def _prior_loss(self, network: LatentNetwork, codes: Tensor) -> Tensor:
+        """The prior's loss on codes ``[B, d]`` taken as its data."""
+        c = self.config
+        if c.prior == "ed":
+            return energy_discrepancy(network, codes, Gaussian(c.prior_noise), c.num_negatives, c.w)
+        if c.prior == "mcmc":
+            chains = Langevin(c.mcmc_step_size).sample(network, torch.randn_like(codes), c.mcmc_steps)
+            return contrastive_divergence(network, codes, chains)
+        return codes.new_zeros(())
+
+    def noise_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts :math:`z_0 \sim \mathcal N(0, I)`: ``z [num, d]``."""
+        self.conditioned(self.energy, label, 0.0)
+        return (torch.randn(num, self.config.latent_dim, generator=generator, device=device),)
+
+    def data_states(
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
+    ) -> States:
+        r"""Chain starts at the posterior means :math:`\mu_\phi(x)` of training examples drawn
+        uniformly with replacement: ``z [num, d]``."""
+        self.conditioned(self.energy, label, 0.0)
+        states = self._training_tensors()
+        rows = torch.randint(len(states[0]), (num,), generator=generator, device=generator.device).cpu()
+        network = self.sampling_energy
+        home = next(network.parameters()).device
+        with torch.no_grad():
+            mean, _ = network.posterior(*(t[rows].to(home) for t in states))  # type: ignore[operator]
+        return (mean.to(device),)
+
+    def sample_tensors(
+        self, num: int, *, terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (), **options: Any
+    ) -> States:
+        """The dense tensors of ``num`` samples; arguments as in
+        :meth:`~edgraph.models.base.EnergyModel.sample`, with ``sampler`` ``"mala"`` or
+        ``"langevin"``. Energy terms act on the decoded states, which the latent chains never see,
+        so they are refused."""
+        if terms:
+            raise ValueError(
+                f"energy terms act on {self.decodes}; a {type(self).__name__} samples latent vectors and takes none"
+            )
+        return super().sample_tensors(num, **options)
+
+    def _run_chains(
+        self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
+    ) -> States:
+        (z,) = states
+        assert isinstance(energy, LatentNetwork)
+        if energy.prior is not None and steps:  # the Gaussian prior's starts are exact samples already
+            z = chain.sample(energy, z, steps, generator=generator, progress=progress)
+        return self.generate(energy.decoder(z), generator)
 
 
-class LatentGraphEBM(EnergyModel):
+class LatentGraphEBM(LatentEBM):
     r"""Graph autoencoder with an energy-based latent prior trained by Energy Discrepancy (see
     :mod:`edgraph.models.latent`).
 
@@ -200,8 +308,7 @@ class LatentGraphEBM(EnergyModel):
     """
 
     format = "edgraph.LatentGraphEBM"
-    samplers = CONTINUOUS_SAMPLERS
-    states = "latent vectors"
+    decodes = "graphs"
     config: LatentConfig
 
     def __init__(
@@ -228,29 +335,54 @@ class LatentGraphEBM(EnergyModel):
     ) -> None:
         super().__init__(
             LatentConfig(
-                max_nodes,
-                latent_dim,
-                hidden,
-                layers,
-                features,
-                decoder_hidden,
-                kl_weight,
-                prior,
-                prior_hidden,
-                prior_layers,
-                prior_noise,
-                num_negatives,
-                w,
-                mcmc_steps,
-                mcmc_step_size,
-                sampler,
-                sampler_steps,
-                step_size,
+                max_nodes=max_nodes,
+                latent_dim=latent_dim,
+                hidden=hidden,
+                layers=layers,
+                features=features,
+                decoder_hidden=decoder_hidden,
+                kl_weight=kl_weight,
+                prior=prior,
+                prior_hidden=prior_hidden,
+                prior_layers=prior_layers,
+                prior_noise=prior_noise,
+                num_negatives=num_negatives,
+                w=w,
+                mcmc_steps=mcmc_steps,
+                mcmc_step_size=mcmc_step_size,
+                sampler=sampler,
+                sampler_steps=sampler_steps,
+                step_size=step_size,
             )
         )
 
-    def _new_energy(self) -> LatentNetwork:
-        return LatentNetwork(self.config)
+    def _encoder(self) -> GraphReadout:
+        c = self.config
+        return GraphReadout(c.max_nodes, 2 * c.latent_dim, c.hidden, c.layers, c.features)
+
+    @property
+    def decoder_outputs(self) -> int:
+        """Node-count logits for ``n = 1..N``, then one edge logit per node pair: ``N + D``."""
+        return self.config.max_nodes + num_pairs(self.config.max_nodes)
+
+    def reconstruction_nll(self, out: Tensor, x: Tensor, mask: Tensor) -> Tensor:  # type: ignore[override]
+        r""":math:`-\log p_\beta(n \mid z) - \sum_{i<j \le n} \log p_\beta(x_{ij} \mid z)` ``[B]``
+        of edge vectors ``x [B, D]`` with pair mask ``mask [B, D]``."""
+        count_logits, edge_logits = out.split([self.config.max_nodes, x.shape[1]], dim=-1)
+        sizes = node_mask_from_pairs(mask, self.config.max_nodes).sum(1)
+        edges_nll = (F.binary_cross_entropy_with_logits(edge_logits, x, reduction="none") * mask).sum(1)
+        return F.cross_entropy(count_logits, sizes - 1, reduction="none") + edges_nll
+
+    def generate(self, out: Tensor, generator: torch.Generator | None = None) -> States:
+        r"""Graphs drawn from the decoder, :math:`n \sim p_\beta(n \mid z)` and then each pair of
+        the :math:`n` nodes an edge with probability :math:`p_\beta(x_{ij} = 1 \mid z)`:
+        ``adj [B, N, N]`` and ``node_mask [B, N]``."""
+        n_max = self.config.max_nodes
+        count_logits, edge_logits = out.split([n_max, num_pairs(n_max)], dim=-1)
+        sizes = torch.multinomial(count_logits.softmax(-1), 1, generator=generator).squeeze(1) + 1
+        node_mask = torch.arange(n_max, device=out.device) < sizes[:, None]
+        edges = torch.bernoulli(torch.sigmoid(edge_logits), generator=generator) * pair_mask(node_mask)
+        return edges_to_adj(edges, n_max), node_mask
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
         """The training record of graphs renumbered in BFS order
@@ -280,79 +412,6 @@ class LatentGraphEBM(EnergyModel):
         train_options = {"max_steps": DEFAULT_STEPS, **train_options}
         fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
         return self
-
-    def training_loss(self, config: TrainConfig) -> Loss:
-        r"""The loss ``(network, x, mask) -> scalar``: the autoencoder's negative evidence lower
-        bound plus the prior's loss on the detached codes (see :mod:`edgraph.models.latent`)."""
-        if config.objective != "ed":
-            raise ValueError(
-                f"a LatentGraphEBM trains its prior by its own prior option ({self.config.prior!r}); "
-                f"objective {config.objective!r} is for GraphEBM"
-            )
-        c = self.config
-
-        def loss(network: nn.Module, x: Tensor, mask: Tensor) -> Tensor:
-            assert isinstance(network, LatentNetwork)
-            mean, log_var = network.posterior(x, mask)
-            z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
-            count_logits, edge_logits = network.logits(z)
-            sizes = node_mask_from_pairs(mask, c.max_nodes).sum(1)
-            edges_nll = (F.binary_cross_entropy_with_logits(edge_logits, x, reduction="none") * mask).sum(1)
-            nll = F.cross_entropy(count_logits, sizes - 1, reduction="none") + edges_nll
-            kl = 0.5 * (mean**2 + log_var.exp() - 1 - log_var).sum(1)
-            return (nll + c.kl_weight * kl).mean() + self._prior_loss(network, z.detach())
-
-        return loss
-
-    def _prior_loss(self, network: LatentNetwork, codes: Tensor) -> Tensor:
-        """The prior's loss on codes ``[B, d]`` taken as its data."""
-        c = self.config
-        if c.prior == "ed":
-            return energy_discrepancy(network, codes, Gaussian(c.prior_noise), c.num_negatives, c.w)
-        if c.prior == "mcmc":
-            chains = Langevin(c.mcmc_step_size).sample(network, torch.randn_like(codes), c.mcmc_steps)
-            return contrastive_divergence(network, codes, chains)
-        return codes.new_zeros(())
-
-    def noise_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
-    ) -> States:
-        r"""Chain starts :math:`z_0 \sim \mathcal N(0, I)`: ``z [num, d]``."""
-        self.conditioned(self.energy, label, 0.0)
-        return (torch.randn(num, self.config.latent_dim, generator=generator, device=device),)
-
-    def data_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
-    ) -> States:
-        r"""Chain starts at the posterior means :math:`\mu_\phi(x)` of training graphs drawn
-        uniformly with replacement: ``z [num, d]``."""
-        self.conditioned(self.energy, label, 0.0)
-        x, mask = self._training_tensors()
-        rows = torch.randint(len(x), (num,), generator=generator, device=generator.device).cpu()
-        network = self.sampling_energy
-        home = next(network.parameters()).device
-        with torch.no_grad():
-            mean, _ = network.posterior(x[rows].to(home), mask[rows].to(home))  # type: ignore[operator]
-        return (mean.to(device),)
-
-    def sample_tensors(
-        self, num: int, *, terms: Sequence[EnergyTerm | Callable[..., Tensor]] = (), **options: Any
-    ) -> States:
-        """``(adj, node_mask)`` of ``num`` sampled graphs; arguments as in
-        :meth:`~edgraph.models.base.EnergyModel.sample`, with ``sampler`` ``"mala"`` or
-        ``"langevin"``. Energy terms act on graphs, which the latent chains never see, so they are refused."""
-        if terms:
-            raise ValueError("energy terms act on graphs; a LatentGraphEBM samples latent vectors and takes none")
-        return super().sample_tensors(num, **options)
-
-    def _run_chains(
-        self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
-    ) -> States:
-        (z,) = states
-        assert isinstance(energy, LatentNetwork)
-        if energy.prior is not None and steps:  # the Gaussian prior's starts are exact samples already
-            z = chain.sample(energy, z, steps, generator=generator, progress=progress)
-        return energy.generate(z, generator)
 
     def decode(self, tensors: States) -> list[nx.Graph]:
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""

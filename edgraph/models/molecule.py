@@ -41,7 +41,15 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from torch import Tensor, nn
 
-from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dense_to_smiles, mols_to_dense
+from edgraph.chem import (
+    NUM_BOND_TYPES,
+    QM9_ATOMS,
+    QM9_MAX_ATOMS,
+    MolLike,
+    dense_to_smiles,
+    in_canonical_order,
+    mols_to_dense,
+)
 from edgraph.energies.molecule import MoleculeEnergy
 from edgraph.energies.terms import EnergyTerm
 from edgraph.graphs import num_pairs, pair_mask
@@ -83,6 +91,73 @@ class MoleculeConfig:
             raise ValueError(f"atom_types must hold at least two distinct types, got {self.atom_types}")
         UniformCategorical(self.eps_atoms, len(self.atom_types))  # validates eps
         UniformCategorical(self.eps_bonds, NUM_BOND_TYPES)
+
+
+def dense_molecules(
+    molecules: Sequence[MolLike], atom_types: Sequence[str], max_atoms: int, canonical: bool = False
+) -> DenseMolecules:
+    """:func:`~edgraph.chem.mols_to_dense` of a list of molecules, refusing a single string;
+    ``canonical=True`` first renumbers each molecule by :func:`~edgraph.chem.in_canonical_order`."""
+    if isinstance(molecules, str):
+        raise ValueError(f"expected a list of molecules, got the single string {molecules[:40]!r}")
+    if canonical:
+        molecules = [in_canonical_order(molecule, i) for i, molecule in enumerate(molecules)]
+    return mols_to_dense(list(molecules), atom_types, max_atoms)
+
+
+def molecule_record(molecules: DenseMolecules) -> dict[str, Tensor]:
+    """The compact training record of dense molecules ``(atoms [B, N, Ka], bonds [B, D, Kb],
+    node_mask [B, N])``: ``atom_types`` ``[B, N]`` and ``bond_types`` ``[B, D]`` (category
+    indices, 0 at padding, int8) and ``num_atoms`` ``[B]``.
+
+    >>> from edgraph.chem import mols_to_dense
+    >>> record = molecule_record(mols_to_dense(["C=O"], max_atoms=3))
+    >>> record["atom_types"].tolist(), record["bond_types"].tolist(), record["num_atoms"].tolist()
+    ([[0, 2, 0]], [[2, 0, 0]], [2])
+    """
+    atoms, bonds, node_mask = molecules
+    if len(atoms) == 0:
+        raise ValueError("cannot fit a molecule model on zero molecules")
+    node_mask = node_mask.bool()
+    return {
+        "atom_types": torch.where(node_mask, atoms.argmax(-1), 0).to(torch.int8),
+        "bond_types": torch.where(pair_mask(node_mask), bonds.argmax(-1), 0).to(torch.int8),
+        "num_atoms": node_mask.sum(1),
+    }
+
+
+def check_molecule_record(record: dict[str, Tensor], max_atoms: int, num_atom_types: int) -> None:
+    """Raise ``ValueError`` unless ``record`` is a :func:`molecule_record` of molecules of up
+    to ``max_atoms`` atoms with types below ``num_atom_types`` (a damaged checkpoint, say)."""
+    atom_types, bond_types, sizes = record["atom_types"], record["bond_types"], record["num_atoms"]
+    shapes = (tuple(atom_types.shape[1:]), tuple(bond_types.shape[1:]), tuple(sizes.shape))
+    if shapes != ((max_atoms,), (num_pairs(max_atoms),), (len(atom_types),)) or len(bond_types) != len(sizes):
+        raise ValueError(
+            f"training molecules must be [B, {max_atoms}] atom and [B, {num_pairs(max_atoms)}] "
+            f"bond types with [B] sizes, got {shapes}"
+        )
+    in_range = (
+        ((atom_types >= 0) & (atom_types < num_atom_types)).all()
+        and ((bond_types >= 0) & (bond_types < NUM_BOND_TYPES)).all()
+        and ((sizes >= 1) & (sizes <= max_atoms)).all()
+    )
+    if not in_range:
+        raise ValueError("training molecules hold type indices or sizes out of range")
+
+
+def one_hot_molecules(record: dict[str, Tensor], num_atom_types: int) -> DenseMolecules:
+    """``(atoms, bonds, node_mask)`` of a :func:`molecule_record` (or of drawn type indices and
+    sizes under the same keys); padding atoms are all-zero rows.
+
+    >>> from edgraph.chem import mols_to_dense
+    >>> dense = mols_to_dense(["C=O", "N"], max_atoms=3)
+    >>> all(torch.equal(a, b.float()) for a, b in zip(one_hot_molecules(molecule_record(dense), 4)[:2], dense))
+    True
+    """
+    sizes = record["num_atoms"]
+    node_mask = torch.arange(record["atom_types"].shape[1], device=sizes.device) < sizes[:, None]
+    atoms = nn.functional.one_hot(record["atom_types"].long(), num_atom_types).float() * node_mask[..., None]
+    return atoms, nn.functional.one_hot(record["bond_types"].long(), NUM_BOND_TYPES).float(), node_mask
 
 
 def join_sites(atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -228,15 +303,12 @@ class MoleculeEBM(EnergyModel):
         return MoleculeEnergy(c.max_atoms, len(c.atom_types), NUM_BOND_TYPES, hidden=c.hidden, layers=c.layers)
 
     def encode(self, data: Sequence[MolLike] | DenseMolecules, labels: None = None) -> dict[str, Tensor]:
-        """The training record of molecules: ``atom_types`` ``[B, N]`` and ``bond_types`` ``[B, D]``
-        (category indices, 0 at padding) and ``num_atoms`` ``[B]``. ``data`` holds SMILES or RDKit
-        molecules, or is an ``(atoms, bonds, node_mask)`` tuple as
+        """The training record of molecules (:func:`~edgraph.models.molecule.molecule_record`). ``data`` holds SMILES or
+        RDKit molecules, or is an ``(atoms, bonds, node_mask)`` tuple as
         :func:`~edgraph.datasets.load_molecule_tensors` returns."""
         if labels is not None:
             raise ValueError("MoleculeEBM is not class-conditional: it takes no labels")
         c = self.config
-        if isinstance(data, str):
-            raise ValueError(f"expected a list of molecules, got the single string {data[:40]!r}")
         if isinstance(data, tuple) and len(data) == 3 and all(torch.is_tensor(t) for t in data):
             atoms, bonds, node_mask = cast(DenseMolecules, data)
             expected = ((c.max_atoms, len(c.atom_types)), (num_pairs(c.max_atoms), NUM_BOND_TYPES), (c.max_atoms,))
@@ -246,35 +318,15 @@ class MoleculeEBM(EnergyModel):
                     f"[B, {num_pairs(c.max_atoms)}, {NUM_BOND_TYPES}], node_mask [B, {c.max_atoms}]; "
                     f"got {[tuple(t.shape) for t in (atoms, bonds, node_mask)]}"
                 )
-        else:
-            atoms, bonds, node_mask = mols_to_dense(list(cast(Sequence[MolLike], data)), c.atom_types, c.max_atoms)
-        if len(atoms) == 0:
-            raise ValueError("cannot fit a molecule model on zero molecules")
-        node_mask = node_mask.bool()
-        return {
-            "atom_types": torch.where(node_mask, atoms.argmax(-1), 0).to(torch.int8),
-            "bond_types": torch.where(pair_mask(node_mask), bonds.argmax(-1), 0).to(torch.int8),
-            "num_atoms": node_mask.sum(1),
-        }
+            return molecule_record((atoms, bonds, node_mask))
+        return molecule_record(dense_molecules(cast(Sequence[MolLike], data), c.atom_types, c.max_atoms))
 
     def _set_training_data(self, record: dict[str, Tensor]) -> None:
         c = self.config
-        atom_types, bond_types, sizes = record["atom_types"], record["bond_types"], record["num_atoms"]
-        shapes = (tuple(atom_types.shape[1:]), tuple(bond_types.shape[1:]), tuple(sizes.shape))
-        if shapes != ((c.max_atoms,), (num_pairs(c.max_atoms),), (len(atom_types),)) or len(bond_types) != len(sizes):
-            raise ValueError(
-                f"training molecules must be [B, {c.max_atoms}] atom and [B, {num_pairs(c.max_atoms)}] "
-                f"bond types with [B] sizes, got {shapes}"
-            )
-        in_range = (
-            ((atom_types >= 0) & (atom_types < len(c.atom_types))).all()
-            and ((bond_types >= 0) & (bond_types < NUM_BOND_TYPES)).all()
-            and ((sizes >= 1) & (sizes <= c.max_atoms)).all()
-        )
-        if not in_range:
-            raise ValueError("training molecules hold type indices or sizes out of range")
+        check_molecule_record(record, c.max_atoms, len(c.atom_types))
         super()._set_training_data(record)
         atoms, bonds, node_mask = self._training_tensors()
+        sizes = record["num_atoms"]
         self.node_counts = torch.bincount(sizes, minlength=c.max_atoms + 1).double() / len(sizes)
         self.atom_frequency = atoms.double().sum((0, 1)) / node_mask.sum()
         real_pairs = (bonds.double() * pair_mask(node_mask)[..., None]).sum(1)  # [B, Kb]
@@ -287,14 +339,7 @@ class MoleculeEBM(EnergyModel):
         )
 
     def _training_tensors(self) -> States:
-        record = self._require_data()
-        return self._one_hot(record["atom_types"].long(), record["bond_types"].long(), record["num_atoms"])
-
-    def _one_hot(self, atom_types: Tensor, bond_types: Tensor, sizes: Tensor) -> DenseMolecules:
-        """``(atoms, bonds, node_mask)`` from type indices and sizes; padding atoms are all-zero rows."""
-        node_mask = torch.arange(self.config.max_atoms, device=sizes.device) < sizes[:, None]
-        atoms = nn.functional.one_hot(atom_types, len(self.config.atom_types)).float() * node_mask[..., None]
-        return atoms, nn.functional.one_hot(bond_types, NUM_BOND_TYPES).float(), node_mask
+        return one_hot_molecules(self._require_data(), len(self.config.atom_types))
 
     def fit(
         self,
@@ -354,7 +399,9 @@ class MoleculeEBM(EnergyModel):
         bond_probs = self.bond_frequency.float().to(device)[n]  # [num, Kb]
         bond_types = draw(bond_probs, num_pairs(c.max_atoms), generator)
         bond_types = torch.where(pair_mask(node_mask), bond_types, 0)
-        return self._one_hot(atom_types, bond_types, n)
+        return one_hot_molecules(
+            {"atom_types": atom_types, "bond_types": bond_types, "num_atoms": n}, len(c.atom_types)
+        )
 
     def data_states(
         self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
@@ -363,12 +410,8 @@ class MoleculeEBM(EnergyModel):
         self.conditioned(self.energy, label, 0.0)
         record = self._require_data()
         rows = torch.randint(len(record["num_atoms"]), (num,), generator=generator, device=generator.device).cpu()
-        return tuple(
-            t.to(device)
-            for t in self._one_hot(
-                record["atom_types"][rows].long(), record["bond_types"][rows].long(), record["num_atoms"][rows]
-            )
-        )
+        drawn = {key: values[rows] for key, values in record.items()}
+        return tuple(t.to(device) for t in one_hot_molecules(drawn, len(self.config.atom_types)))
 
     def _run_chains(
         self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
