@@ -37,7 +37,7 @@ from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_j
 from edgraph.models import INITS, EnergyModel, GraphEBM, LatentGraphEBM, checkpoint_format
 from edgraph.models.base import RUN_ARTEFACTS
 from edgraph.models.graph import GraphConfig, saved_graph_config
-from edgraph.models.latent import LatentConfig
+from edgraph.models.latent import TRAININGS, LatentConfig
 from edgraph.samplers import CONTINUOUS_SAMPLERS, DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
@@ -470,6 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--prior-noise", dest="prior_noise", type=float, help="--model latent: variance of ED's Gaussian noise"
     )
+    train.add_argument(
+        "--latent-training",
+        dest="training",
+        choices=TRAININGS,
+        help="--model latent: vae (an encoder; default) or joint (posterior Langevin, no encoder)",
+    )
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
@@ -533,7 +539,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="val_fraction",
         type=float,
         help="hold out this share of the training graphs; sample with the weights that score "
-        "best on them (default 0: train on all, sample with the last weights)",
+        "best on them (default 0 for --model graph: train on all, sample with the last weights)",
+    )
+    train.add_argument(
+        "--val-patience",
+        dest="val_patience",
+        type=int,
+        help="with --val-fraction: stop after this many validation checks in a row whose samples "
+        "are less novel than the held-out graphs allow (0: never)",
     )
     train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     train.add_argument(

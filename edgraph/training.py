@@ -56,6 +56,7 @@ RESUMABLE_OPTIONS = frozenset(
         "log_every",
         "val_every",
         "val_graphs",
+        "val_patience",
         "progress",
         "progress_every",
     }
@@ -76,7 +77,10 @@ class TrainConfig:
     ``"constant"`` keeps ``lr``. ``progress`` reports training on stderr: a bar on a terminal,
     else a line every ``progress_every`` steps. ``val_fraction > 0`` holds out that share of a
     graph model's training graphs (:func:`~edgraph.models.base.hold_out`), scores samples against
-    them every ``val_every`` steps, and keeps the weights with the best score as the model.
+    them every ``val_every`` steps, and keeps the weights with the best score as the model;
+    ``val_patience > 0`` then ends training once that many checks in a row gave samples less novel
+    than the held-out graphs allow (:func:`~edgraph.models.graph.novelty_required`), since
+    training on only makes a model copy more.
     """
 
     max_steps: int | None = 1400
@@ -98,6 +102,7 @@ class TrainConfig:
     val_every: int = 0
     val_graphs: int = 64
     val_fraction: float = 0.0
+    val_patience: int = 0
     progress: bool = True
     progress_every: int = 100
     objective: str = "ed"
@@ -142,7 +147,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a finite number {'> 0' if name == 'lr' else '>= 0'}, got {value}")
         if not 0 <= self.cd_reinit <= 1:
             raise ValueError(f"cd_reinit must be a probability in [0, 1], got {self.cd_reinit}")
-        for name in ("val_every", "cd_steps"):
+        for name in ("val_every", "val_patience", "cd_steps"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.val_fraction <= 0.5:
@@ -476,13 +481,22 @@ class PeriodicValidation(pl.Callback):
     """Every ``every`` steps, log the metrics ``evaluate()`` returns as ``val_<name>``, with the
     training wall time so far as ``val_seconds`` (for example a graph model's sample MMD).
 
-    With ``keep_best=True`` it also keeps a copy of the EMA weights with the lowest sum of the
-    metrics (``best``: score, step and weights), saved in checkpoints so a resumed run goes on
-    comparing against it.
+    With ``keep_best=True`` it also keeps a copy of the EMA weights with the lowest score
+    (``best``: score, step and weights), saved in checkpoints so a resumed run goes on comparing
+    against it. ``score(metrics)`` gives a value to minimise, anything ordered (a tuple ranks
+    lexicographically); the default is the sum of the metrics. ``stop(metrics)`` returning true
+    ends training (on every process of a distributed run).
     """
 
-    def __init__(self, every: int, evaluate: Callable[[], dict[str, float]], keep_best: bool = False) -> None:
-        self.every, self.evaluate, self.keep_best = every, evaluate, keep_best
+    def __init__(
+        self,
+        every: int,
+        evaluate: Callable[[], dict[str, float]],
+        keep_best: bool = False,
+        score: Callable[[dict[str, float]], Any] = lambda metrics: sum(metrics.values()),
+        stop: Callable[[dict[str, float]], bool] | None = None,
+    ) -> None:
+        self.every, self.evaluate, self.keep_best, self.score, self.stop = every, evaluate, keep_best, score, stop
         self.best: dict[str, Any] | None = None
         self.start = time.perf_counter()
 
@@ -490,16 +504,23 @@ class PeriodicValidation(pl.Callback):
         self.start = time.perf_counter()
 
     def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, *args: Any) -> None:
-        if trainer.global_step % self.every or not trainer.is_global_zero:
+        if trainer.global_step % self.every:
             return
+        stop = trainer.is_global_zero and self._check(trainer, module)
+        if self.stop is not None:  # every process must take part, or a distributed run hangs
+            trainer.should_stop = trainer.should_stop or trainer.strategy.reduce_boolean_decision(stop, all=False)
+
+    def _check(self, trainer: pl.Trainer, module: pl.LightningModule) -> bool:
+        """Evaluate, log, keep the best weights; whether to stop."""
         seconds = time.perf_counter() - self.start
         metrics = {name: float(value) for name, value in self.evaluate().items()}
         module.log_dict({"val_seconds": seconds, **{f"val_{k}": v for k, v in metrics.items()}}, rank_zero_only=True)
-        score = sum(metrics.values())
+        score = self.score(metrics)
         if self.keep_best and (self.best is None or score < self.best["score"]):
             assert isinstance(module, EnergyModule)
             weights = {k: v.detach().clone().cpu() for k, v in module.ema.state_dict().items()}
             self.best = {"score": score, "step": trainer.global_step, "weights": weights}
+        return self.stop is not None and self.stop(metrics)
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}

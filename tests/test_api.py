@@ -166,26 +166,36 @@ def test_hold_out_is_seeded_disjoint_and_sized():
     assert hold_out(items, 0.0, seed=3) == (items, [])
 
 
-def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_weights(tmp_path):
+def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_enough_weights(tmp_path):
+    from edgraph.metrics import graph_novelty
     from edgraph.models.base import hold_out
+    from edgraph.models.graph import novelty_required
     from edgraph.training import metrics_files
 
     graphs = [nx.path_graph(n) for n in range(3, 7)] * 5 + [nx.cycle_graph(n) for n in range(3, 7)] * 5
+    graphs += [nx.gnp_random_graph(6, 0.5, seed=s) for s in range(20)]  # held-out graphs new to training
     model = GraphEBM(6, **TINY).fit(
-        graphs, run_dir=tmp_path, max_steps=6, val_fraction=0.25, val_every=2, val_graphs=8, **FAST
+        graphs, run_dir=tmp_path, max_steps=12, val_fraction=0.25, val_every=2, val_graphs=16, ema_decay=0, **FAST
     )
-    train, _ = hold_out(graphs, 0.25, seed=0)
-    assert len(model.training_data["num_nodes"]) == len(train) == 30  # held-out graphs are not trained on
+    train, held = hold_out(graphs, 0.25, seed=0)
+    assert len(model.training_data["num_nodes"]) == len(train) == 45  # held-out graphs are not trained on
+    required = novelty_required(held, train)
+    assert 0 < required == graph_novelty(held, train, clean=False) - 0.1
     header, *rows = metrics_files(tmp_path)[0].read_text().splitlines()
     columns = header.split(",")
-    scored = {
-        int(r.split(",")[columns.index("step")]): sum(
-            float(r.split(",")[columns.index(f"val_{s}")]) for s in ("degree", "clustering", "orbit")
+
+    def value(row: str, name: str) -> float:
+        return float(row.split(",")[columns.index(name)])
+
+    ranked = {  # checks with too little novelty rank after all others, then lower MMD is better
+        int(value(r, "step")): (
+            value(r, "val_novelty") < required,
+            sum(value(r, f"val_{s}") for s in ("degree", "clustering", "orbit")),
         )
         for r in rows
         if r.split(",")[columns.index("val_degree")]
     }
-    assert model.selected_step in scored and scored[model.selected_step] == min(scored.values())
+    assert model.selected_step in ranked and ranked[model.selected_step] == min(ranked.values())
     loaded = GraphEBM.load(tmp_path)
     assert loaded.selected_step == model.selected_step
     assert all(
@@ -194,6 +204,17 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_weight
     )
     with pytest.raises(ValueError, match="val_fraction"):
         GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)
+
+
+def test_validation_patience_stops_once_samples_stay_too_close_to_the_training_graphs(monkeypatch):
+    import edgraph.models.graph as graph_module
+
+    graphs = [nx.gnp_random_graph(6, 0.5, seed=s) for s in range(20)]
+    options = dict(max_steps=12, val_fraction=0.25, val_every=2, val_graphs=8, **FAST)
+    assert GraphEBM(6, **TINY).fit(graphs, val_patience=2, **options).steps_trained == 12  # novel enough
+    monkeypatch.setattr(graph_module, "novelty_required", lambda held_out, train: 1.01)  # no sample can be
+    assert GraphEBM(6, **TINY).fit(graphs, val_patience=2, **options).steps_trained == 4
+    assert GraphEBM(6, **TINY).fit(graphs, val_patience=0, **options).steps_trained == 12
 
 
 def test_models_saved_when_flips_replaced_eps_load_with_their_perturbation(tmp_path):

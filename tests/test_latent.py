@@ -176,9 +176,62 @@ def test_default_step_budget_and_time_budgets():
     assert model.steps_trained == 2
 
 
+def test_posterior_chains_sample_the_exact_posterior_of_a_one_dimensional_latent():
+    """p(z | x) ∝ N(z; 0, 1) p(x | z) by quadrature on a grid, against long posterior chains."""
+    torch.manual_seed(0)
+    model = LatentGraphEBM(3, latent_dim=1, decoder_hidden=8, prior="gaussian", training="joint")
+    model.config.posterior_steps, model.config.posterior_step_size = 1500, 0.01
+    network = model._new_energy()
+    x, mask = torch.tensor([[1.0, 0.0, 1.0]]), torch.ones(1, 3, dtype=torch.bool)
+    with torch.no_grad():
+        grid = torch.linspace(-7, 7, 4001)[:, None]
+        log_posterior = -network(grid) - model.reconstruction_nll(
+            network.decoder(grid), x.expand(4001, 3), mask.expand(4001, 3)
+        )
+        weights = (log_posterior - log_posterior.max()).exp()
+        weights /= weights.sum()
+        mean = (weights * grid[:, 0]).sum()
+        std = (weights * (grid[:, 0] - mean) ** 2).sum().sqrt()
+    chains = 4000
+    z = model.posterior_samples(
+        network, x.expand(chains, 3), mask.expand(chains, 3), generator=torch.Generator().manual_seed(1)
+    )
+    # Monte Carlo error about std / sqrt(4000) = 0.016 std; unadjusted Langevin's bias is O(h)
+    assert abs(z.mean() - mean) < 0.06 * std
+    assert abs(z.std() / std - 1) < 0.06
+
+
+def test_joint_training_fits_the_decoder_to_posterior_samples_without_an_encoder(tmp_path):
+    model = LatentGraphEBM(5, training="joint", **TINY)
+    model.fit(GRAPHS * 4, run_dir=tmp_path / "run", max_steps=800, seed=0, progress=False)
+    network = model.sampling_energy
+    assert network.encoder is None
+    with pytest.raises(ValueError, match="no encoder"):
+        network.posterior(*model._training_tensors())
+    x, mask = model._training_tensors()
+    generator = torch.Generator().manual_seed(0)
+    before = LatentGraphEBM(5, training="joint", **TINY)
+    before.fit(GRAPHS * 4, max_steps=1, seed=0, progress=False)
+
+    def nll(m: LatentGraphEBM) -> float:
+        z = m.posterior_samples(m.sampling_energy, x, mask, generator=generator)
+        with torch.no_grad():
+            return m.reconstruction_nll(m.sampling_energy.decoder(z), x, mask).mean().item()
+
+    assert nll(model) < 0.3 * nll(before)  # the decoder explains the graphs at their posterior samples (measured: 0.19)
+    samples = model.sample(64, seed=0)
+    assert sum(any(nx.is_isomorphic(g, t) for t in GRAPHS) for g in samples) > 16  # measured: 32 of 64
+    assert len(model.sample(4, init="data", steps=0, seed=0)) == 4
+    loaded = LatentGraphEBM.load(tmp_path / "run")
+    first, second = model.sample_tensors(16, seed=3, steps=20), loaded.sample_tensors(16, seed=3, steps=20)
+    assert loaded.config.training == "joint" and all(torch.equal(a, b) for a, b in zip(first, second))
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
+        ({"training": "em"}, "unknown training 'em'"),
+        ({"posterior_steps": 0}, "posterior_steps must be at least 1"),
         ({"prior": "flow"}, "unknown prior 'flow'"),
         ({"sampler": "gwg"}, "unknown sampler 'gwg'"),
         ({"latent_dim": 0}, "latent_dim must be at least 1"),

@@ -38,6 +38,7 @@ from edgraph.graphs import (
     renumbered,
     size_buckets,
 )
+from edgraph.metrics.diversity import graph_novelty
 from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, EdgeSwap, Perturbation, ScaledBernoulliFlip
@@ -56,6 +57,9 @@ DEFAULT_FLIPS: float | None = 6.0
 #: Share of training graphs whose label is dropped, so a class-conditional energy also learns
 #: :math:`E(x, \varnothing)` for classifier-free guidance (Ho & Salimans 2022 use 0.1 to 0.2).
 DEFAULT_LABEL_DROPOUT = 0.1
+#: Validation chooses among snapshots whose samples are at least as novel as the held-out graphs
+#: are to the training graphs, less this margin (:func:`novelty_required`).
+NOVELTY_MARGIN = 0.1
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
 
@@ -281,7 +285,10 @@ class GraphEBM(EnergyModel):
         ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
         graphs every ``val_every`` steps (default: every ``checkpoint_every``) by the sum of their
         degree, clustering and orbit MMD, and samples with the EMA weights that scored best
-        (``selected_step``); ``checkpoints/last.ckpt`` keeps the last weights for resuming.
+        (``selected_step``) among those whose samples are novel enough
+        (:func:`~edgraph.models.graph.novelty_required`: so that copying the training graphs,
+        which scores the floor, is not chosen); ``checkpoints/last.ckpt`` keeps the last weights
+        for resuming.
 
         A class-conditional model (``num_classes=K``) takes one label in ``0..K-1`` per graph,
         ``labels``; ED then trains :math:`E_\theta(x, c)` on each graph with its own label,
@@ -460,14 +467,59 @@ def fit_graphs(
         config = module.config
         if config.val_every <= 0:
             return []
+        required = novelty_required(held_out, graphs) if held_out else 0.0
 
         def evaluate() -> dict[str, float]:
             adj, node_mask = model.sample_tensors(config.val_graphs, seed=0, energy=module.ema)
-            return graph_mmd_dense(adj, node_mask, targets, stats=stats)
+            metrics = graph_mmd_dense(adj, node_mask, targets, stats=stats)
+            if held_out:
+                metrics["novelty"] = graph_novelty(dense_to_graphs(adj, node_mask), graphs)
+            return metrics
 
-        return [PeriodicValidation(config.val_every, evaluate, keep_best=bool(held_out))]
+        def score(metrics: dict[str, float]) -> tuple[bool, float]:
+            return validation_score(metrics, stats, required)
+
+        shortfalls = 0
+
+        def stop(metrics: dict[str, float]) -> bool:
+            nonlocal shortfalls
+            shortfalls = shortfalls + 1 if validation_score(metrics, stats, required)[0] else 0
+            return 0 < config.val_patience <= shortfalls
+
+        validation = PeriodicValidation(config.val_every, evaluate, bool(held_out), score, stop if held_out else None)
+        return [validation]
 
     model._fit(model.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
+
+
+def novelty_required(
+    held_out: Sequence[GraphLike], train: Sequence[GraphLike], margin: float = NOVELTY_MARGIN
+) -> float:
+    r"""The least novelty a model's samples need to be chosen on validation graphs: the share of
+    ``held_out`` graphs isomorphic to no ``train`` graph, less ``margin``, at least 0.
+
+    Held-out graphs are fresh draws from the data distribution, so samples of a model that
+    generalises are about as new to the training graphs as they are; samples much less new than
+    that are copies.
+
+    >>> novelty_required([nx.path_graph(3), nx.cycle_graph(4)], [nx.star_graph(2)], margin=0.1)
+    0.4
+    """
+    return max(0.0, graph_novelty(held_out, train, clean=False) - margin)
+
+
+def validation_score(metrics: dict[str, float], stats: Sequence[str], required: float) -> tuple[bool, float]:
+    """The rank of one validation check, lower is better: first whether its samples' ``novelty``
+    falls short of ``required``, then the sum of their MMD over ``stats``.
+
+    Copies of training graphs score the train-vs-held-out floor, so MMD alone would prefer a model
+    that memorises to one that generalises but is not yet at the floor.
+
+    >>> checks = [{"degree": 0.01, "novelty": 0.1}, {"degree": 0.02, "novelty": 0.5}]
+    >>> min(range(2), key=lambda i: validation_score(checks[i], ["degree"], required=0.4))
+    1
+    """
+    return metrics.get("novelty", 1.0) < required, sum(metrics[s] for s in stats)
 
 
 def _size_statistics(edges: Tensor, sizes: Tensor, mask: Tensor, n_max: int) -> tuple[Tensor, Tensor]:

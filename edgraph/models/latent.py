@@ -27,6 +27,14 @@ The prior never changes the autoencoder, so the autoencoder trains as it would a
 prior fits its codes: the two-stage recipe, run in one loop (the prior follows the codes as the
 autoencoder settles under the decaying learning rate).
 
+``training="joint"`` learns without an encoder, by maximum likelihood as Pang et al. do: each
+step draws :math:`z \sim p(z \mid x) \propto p_\theta(z)\, p_\beta(x \mid z)` for the batch by
+short-run Langevin from :math:`\mathcal N(0, I)` on :math:`U(z \mid x) = E_\theta(z) +
+\tfrac12\lVert z\rVert^2 - \log p_\beta(x \mid z)`, steps the decoder on :math:`-\log
+p_\beta(x \mid z)` at those samples, and fits the prior to them (detached) by the same ``prior``
+rule: with ``"ed"``, Energy Discrepancy on posterior samples replaces Pang et al.'s short-run
+prior chains.
+
 **Node order.** The decoder emits one adjacency matrix, so graphs are renumbered before
 training by :func:`~edgraph.graphs.bfs_order`: breadth-first from the node of largest degree,
 neighbours by decreasing degree. That keeps edges near the diagonal and puts hubs first, a
@@ -68,6 +76,8 @@ if TYPE_CHECKING:
 
 #: How the latent prior is trained (Energy Discrepancy, short-run MCMC, or not at all, N(0, I)).
 PRIORS = ("ed", "mcmc", "gaussian")
+#: How the generator learns: a VAE with an encoder, or jointly from posterior Langevin samples.
+TRAININGS = ("vae", "joint")
 #: Training steps of ``fit`` unless ``max_steps`` is given: a step of this model costs a fraction
 #: of a GraphEBM step, so its default budget has more of them.
 DEFAULT_STEPS = 5000
@@ -91,17 +101,23 @@ class LatentPriorConfig:
     sampler: str = "mala"
     sampler_steps: int = 1000
     step_size: float = 0.05
+    training: str = "vae"
+    posterior_steps: int = 20
+    posterior_step_size: float = 0.1
 
     def __post_init__(self) -> None:
         check_options(self, CONTINUOUS_SAMPLERS)
         if self.prior not in PRIORS:
             raise ValueError(f"unknown prior {self.prior!r}; choose from {PRIORS}")
-        for name in ("latent_dim", "decoder_hidden", "prior_hidden", "prior_layers", "mcmc_steps"):
+        if self.training not in TRAININGS:
+            raise ValueError(f"unknown training {self.training!r}; choose from {TRAININGS}")
+        names = ("latent_dim", "decoder_hidden", "prior_hidden", "prior_layers", "mcmc_steps", "posterior_steps")
+        for name in names:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not (math.isfinite(self.kl_weight) and self.kl_weight >= 0):
             raise ValueError(f"kl_weight must be a finite number >= 0, got {self.kl_weight}")
-        for name in ("prior_noise", "mcmc_step_size"):
+        for name in ("prior_noise", "mcmc_step_size", "posterior_step_size"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
 
@@ -130,7 +146,8 @@ class LatentNetwork(nn.Module):
     (``[B]``), which the samplers run on.
 
     ``encoder(*states) -> [B, 2d]`` reads the model's states (``(x, mask)`` for graphs) and gives
-    the posterior's mean and log-variance; ``decoder(z) -> [B, F]`` gives the flat parameters
+    the posterior's mean and log-variance (``None`` for a model trained jointly, which samples its
+    posterior instead); ``decoder(z) -> [B, F]`` gives the flat parameters
     of :math:`p_\beta(x \mid z)`, which the model reads; ``prior`` is the tilt
     :math:`E_\theta` (``None``: the base :math:`\mathcal N(0, I)` alone).
 
@@ -139,13 +156,13 @@ class LatentNetwork(nn.Module):
     ([0.0, 0.0], torch.Size([2, 3]))
     """
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, prior: nn.Module | None) -> None:
+    def __init__(self, encoder: nn.Module | None, decoder: nn.Module, prior: nn.Module | None) -> None:
         super().__init__()
         self.encoder, self.decoder, self.prior = encoder, decoder, prior
 
     def parameter_groups(self) -> list[list[nn.Parameter]]:
         """The autoencoder's parameters and the prior's, whose gradients are clipped separately."""
-        autoencoder = [*self.encoder.parameters(), *self.decoder.parameters()]
+        autoencoder = [*(self.encoder.parameters() if self.encoder else ()), *self.decoder.parameters()]
         return [autoencoder] if self.prior is None else [autoencoder, list(self.prior.parameters())]
 
     def forward(self, z: Tensor) -> Tensor:
@@ -154,6 +171,8 @@ class LatentNetwork(nn.Module):
 
     def posterior(self, *states: Tensor) -> tuple[Tensor, Tensor]:
         r"""Mean and log-variance ``[B, d]`` of :math:`q_\phi(z \mid x)` for a batch of states."""
+        if self.encoder is None:
+            raise ValueError("a latent model trained jointly has no encoder; LatentEBM.posterior_samples samples z | x")
         mean, log_var = self.encoder(*states).chunk(2, dim=-1)
         return mean, log_var.clamp(-12.0, 8.0)  # keeps exp(log_var) finite in float32
 
@@ -193,7 +212,8 @@ class LatentEBM(EnergyModel):
 
     def _new_energy(self) -> LatentNetwork:
         c = self.config
-        encoder = self._encoder()  # built first, then the decoder and the prior: the order seeds initialise in
+        # built first, then the decoder and the prior: the order seeds initialise in
+        encoder = self._encoder() if c.training == "vae" else None
         decoder = mlp([c.latent_dim, c.decoder_hidden, c.decoder_hidden, self.decoder_outputs])
         prior = None if c.prior == "gaussian" else TiltedGaussianEnergy(c.latent_dim, c.prior_hidden, c.prior_layers)
         return LatentNetwork(encoder, decoder, prior)
@@ -207,6 +227,14 @@ class LatentEBM(EnergyModel):
                 f"objective {config.objective!r} is for GraphEBM"
             )
         c = self.config
+        if c.training == "joint":
+
+            def joint(network: nn.Module, *states: Tensor) -> Tensor:
+                assert isinstance(network, LatentNetwork)
+                z = self.posterior_samples(network, *states)
+                return self.reconstruction_nll(network.decoder(z), *states).mean() + self._prior_loss(network, z)
+
+            return joint
 
         def loss(network: nn.Module, *states: Tensor) -> Tensor:
             assert isinstance(network, LatentNetwork)
@@ -217,6 +245,22 @@ class LatentEBM(EnergyModel):
             return (nll + c.kl_weight * kl).mean() + self._prior_loss(network, z.detach())
 
         return loss
+
+    def posterior_samples(
+        self, network: LatentNetwork, *states: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        r"""Short-run samples ``z [B, d]`` of the model's posterior
+        :math:`p(z \mid x) \propto p_\theta(z)\, p_\beta(x \mid z)` for a batch of states:
+        ``posterior_steps`` Langevin steps of size ``posterior_step_size`` from
+        :math:`\mathcal N(0, I)` on :math:`U(z \mid x) = E_\theta(z) + \tfrac12\lVert z\rVert^2 -
+        \log p_\beta(x \mid z)` (detached: no gradient reaches the network)."""
+        c = self.config
+
+        def energy(z: Tensor) -> Tensor:
+            return network(z) + self.reconstruction_nll(network.decoder(z), *states)
+
+        start = torch.randn(len(states[0]), c.latent_dim, generator=generator, device=states[0].device)
+        return Langevin(c.posterior_step_size).sample(energy, start, c.posterior_steps, generator=generator)
 
     def _prior_loss(self, network: LatentNetwork, codes: Tensor) -> Tensor:
         """The prior's loss on codes ``[B, d]`` taken as its data."""
@@ -239,14 +283,18 @@ class LatentEBM(EnergyModel):
         self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
         r"""Chain starts at the posterior means :math:`\mu_\phi(x)` of training examples drawn
-        uniformly with replacement: ``z [num, d]``."""
+        uniformly with replacement (posterior samples for a model trained jointly): ``z [num, d]``."""
         self.conditioned(self.energy, label, 0.0)
         states = self._training_tensors()
         rows = torch.randint(len(states[0]), (num,), generator=generator, device=generator.device).cpu()
         network = self.sampling_energy
         home = next(network.parameters()).device
+        drawn = [t[rows].to(home) for t in states]
+        assert isinstance(network, LatentNetwork)
+        if network.encoder is None:
+            return (self.posterior_samples(network, *drawn, generator=generator).to(device),)
         with torch.no_grad():
-            mean, _ = network.posterior(*(t[rows].to(home) for t in states))  # type: ignore[operator]
+            mean, _ = network.posterior(*drawn)
         return (mean.to(device),)
 
     def sample_tensors(
@@ -298,6 +346,10 @@ class LatentGraphEBM(LatentEBM):
         sampler: ``"mala"`` or ``"langevin"``, run on the prior at sampling time.
         sampler_steps: default number of sampler steps.
         step_size: the sampler's step size.
+        training: ``"vae"`` (an encoder, the evidence lower bound) or ``"joint"`` (no encoder:
+            maximum likelihood with posterior Langevin samples, see :mod:`edgraph.models.latent`).
+        posterior_steps: Langevin steps of each posterior chain (``training="joint"``).
+        posterior_step_size: their step size :math:`h`.
 
     Example:
         >>> graphs = [nx.cycle_graph(4), nx.path_graph(5)] * 4
@@ -332,6 +384,9 @@ class LatentGraphEBM(LatentEBM):
         sampler: str = "mala",
         sampler_steps: int = 1000,
         step_size: float = 0.05,
+        training: str = "vae",
+        posterior_steps: int = 20,
+        posterior_step_size: float = 0.1,
     ) -> None:
         super().__init__(
             LatentConfig(
@@ -353,6 +408,9 @@ class LatentGraphEBM(LatentEBM):
                 sampler=sampler,
                 sampler_steps=sampler_steps,
                 step_size=step_size,
+                training=training,
+                posterior_steps=posterior_steps,
+                posterior_step_size=posterior_step_size,
             )
         )
 

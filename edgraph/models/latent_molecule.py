@@ -98,6 +98,9 @@ class LatentMoleculeEBM(LatentEBM):
         sampler: str = "mala",
         sampler_steps: int = 1000,
         step_size: float = 0.05,
+        training: str = "vae",
+        posterior_steps: int = 20,
+        posterior_step_size: float = 0.1,
     ) -> None:
         super().__init__(
             LatentMoleculeConfig(
@@ -119,6 +122,9 @@ class LatentMoleculeEBM(LatentEBM):
                 sampler=sampler,
                 sampler_steps=sampler_steps,
                 step_size=step_size,
+                training=training,
+                posterior_steps=posterior_steps,
+                posterior_step_size=posterior_step_size,
             )
         )
 
