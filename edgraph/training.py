@@ -152,6 +152,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.val_fraction <= 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5], got {self.val_fraction}")
+        if self.val_patience and not self.val_fraction:
+            raise ValueError("val_patience stops on held-out graphs; set val_fraction > 0 to hold some out")
         if self.val_graphs < 1:
             raise ValueError(f"val_graphs must be at least 1, got {self.val_graphs}")
         if not 0 <= self.seed < 2**32:

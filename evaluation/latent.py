@@ -29,6 +29,7 @@ Three stages, each writing JSON under ``results/latent/``:
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import statistics
@@ -250,16 +251,17 @@ def toy(args: argparse.Namespace) -> None:
     write_report({"kl_weight": args.kl_weight, "max_steps": args.max_steps, **provenance()}, f"{args.out}.json")
 
 
+def mean_of(rows: list[dict], key: str) -> float:
+    return statistics.fmean(r[key] for r in rows)
+
+
 def qm9_table(result: dict) -> None:
     print(f"QM9, {result['minutes']} minutes of training per run, {result['num']} samples, mean over seeds:")
     print("\n| prior | validity w/o correction | uniqueness | novelty | NSPDK | FCD (per seed) | steps | sample s |")
     print("|---|---|---|---|---|---|---|---|")
     for prior in PRIORS:
         rows = [r for r in result["rows"] if r["prior"] == prior]
-
-        def mean(key: str, rows: list[dict] = rows) -> float:
-            return statistics.fmean(r[key] for r in rows)
-
+        mean = functools.partial(mean_of, rows)
         seeds = " / ".join(f"{r['fcd']:.2f}" for r in rows)
         print(
             f"| {prior} | {mean('validity'):.1%} | {mean('uniqueness'):.1%} | {mean('novelty'):.1%} | "
@@ -285,10 +287,7 @@ def table(args: argparse.Namespace) -> None:
             rows = [r for r in result["rows"] if r["dataset"] == dataset and r["prior"] == prior]
             if not rows:
                 continue
-
-            def mean(key: str, rows: list[dict] = rows) -> float:
-                return statistics.fmean(r[key] for r in rows)
-
+            mean = functools.partial(mean_of, rows)
             mmd = " | ".join(f"{statistics.fmean(r['mmd'][s] for r in rows):.4f}" for s in STATS)
             print(
                 f"| {dataset} | {prior} | {mmd} | {mean('ratio'):.2f} | {mean('novelty'):.0%} | "

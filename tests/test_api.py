@@ -215,6 +215,8 @@ def test_validation_patience_stops_once_samples_stay_too_close_to_the_training_g
     monkeypatch.setattr(graph_module, "novelty_required", lambda held_out, train: 1.01)  # no sample can be
     assert GraphEBM(6, **TINY).fit(graphs, val_patience=2, **options).steps_trained == 4
     assert GraphEBM(6, **TINY).fit(graphs, val_patience=0, **options).steps_trained == 12
+    with pytest.raises(ValueError, match="val_patience stops on held-out graphs"):
+        GraphEBM(6, **TINY).fit(graphs, max_steps=1, val_patience=2, progress=False)
 
 
 def test_models_saved_when_flips_replaced_eps_load_with_their_perturbation(tmp_path):

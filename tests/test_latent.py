@@ -291,6 +291,10 @@ def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
         == 2
     )
     assert "samples latent vectors" in capsys.readouterr().err
+    joint = tmp_path / "joint"
+    train = ["train", "--model", "latent", "--graphs", str(graphs), "--out", str(joint), "--max-steps", "2"]
+    assert main([*train, "--latent-training", "joint", *options]) == 0
+    assert LatentGraphEBM.load(joint).config.training == "joint"
 
 
 def test_cli_refuses_latent_models_of_molecules_labelled_graphs_and_graph_options(tmp_path, capsys):
