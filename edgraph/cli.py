@@ -7,8 +7,9 @@
 
 ``edgraph train --model latent`` trains a :class:`~edgraph.models.latent.LatentGraphEBM` (an
 autoencoder with an energy-based latent prior) instead of a :class:`~edgraph.GraphEBM`.
-Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.models.molecule.MoleculeEBM`;
-its samples are ``{"smiles": [...], "smiles_corrected": [...]}`` and ``evaluate`` reports the
+Molecule datasets (``qm9``, ``nci_small``) train a :class:`~edgraph.models.molecule.MoleculeEBM`
+(with ``--model latent``, a :class:`~edgraph.models.latent_molecule.LatentMoleculeEBM`); their
+samples are ``{"smiles": [...], "smiles_corrected": [...]}`` and ``evaluate`` reports the
 molecule metrics (validity without/with correction, uniqueness, novelty, NSPDK, FCD).
 """
 
@@ -42,7 +43,8 @@ from edgraph.samplers import CONTINUOUS_SAMPLERS, DISCRETE_SAMPLERS
 
 #: Arguments of ``edgraph train`` that are not model or training options.
 RUN_ARGUMENTS = {"command", "run", "out", "config", "resume", "dataset", "graphs", "root", "model"}
-MOLECULE_FORMAT = "edgraph.MoleculeEBM"
+#: Checkpoint formats of the molecule models (their classes import RDKit, so they load lazily).
+MOLECULE_FORMATS = ("edgraph.MoleculeEBM", "edgraph.LatentMoleculeEBM")
 #: The graph models ``edgraph train --model`` builds.
 GRAPH_MODELS: dict[str, type[GraphEBM] | type[LatentGraphEBM]] = {"graph": GraphEBM, "latent": LatentGraphEBM}
 #: What `--flips none` and `--rewire none` parse to: the option switched off.
@@ -54,9 +56,11 @@ def option_keys(molecules: bool, model: str = "graph") -> tuple[set[str], set[st
     from edgraph.training import TrainConfig
 
     if molecules:
+        from edgraph.models.latent_molecule import LatentMoleculeConfig
         from edgraph.models.molecule import MoleculeConfig
 
-        model_keys = {f.name for f in fields(MoleculeConfig)} - {"max_atoms"}
+        molecule_config = LatentMoleculeConfig if model == "latent" else MoleculeConfig
+        model_keys = {f.name for f in fields(molecule_config)} - {"max_atoms"}
     else:
         config = LatentConfig if model == "latent" else GraphConfig
         model_keys = {f.name for f in fields(config)} - {"max_nodes"}
@@ -112,8 +116,6 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     if dataset is None:
         raise ValueError("say what to train on: --dataset NAME, --graphs FILE.json|DIR, or 'dataset:' in --config")
     molecules = dataset in MOLECULE_DATASETS
-    if molecules and kind != "graph":
-        raise ValueError(f"--model {kind} models graphs; molecule datasets train a MoleculeEBM (leave out --model)")
     if not molecules and not graphs:
         dataset_info(dataset)
     model_keys, train_keys = option_keys(molecules, kind)
@@ -139,14 +141,21 @@ def _train(args: argparse.Namespace) -> None:
     run_dir = Path(args.out)
     model: EnergyModel
     labels: list[int] | None = None
-    if dataset in MOLECULE_DATASETS:
+    if dataset in MOLECULE_DATASETS and kind == "latent":
+        from edgraph.datasets import load_molecules
+        from edgraph.models import LatentMoleculeEBM
+
+        model = LatentMoleculeEBM(**model_options)
+        data: Any = load_molecules(dataset, _molecule_split(dataset, "train"), args.root)
+        run_info: dict[str, Any] = {"dataset": dataset, "model": kind}
+    elif dataset in MOLECULE_DATASETS:
         from edgraph.datasets import load_molecule_tensors
         from edgraph.models.molecule import MoleculeEBM
 
         model = MoleculeEBM(**model_options)
         split = _molecule_split(dataset, "train")
-        data: Any = load_molecule_tensors(dataset, split, args.root, atom_types=model.config.atom_types)
-        run_info: dict[str, Any] = {"dataset": dataset}
+        data = load_molecule_tensors(dataset, split, args.root, atom_types=model.config.atom_types)
+        run_info = {"dataset": dataset}
     elif dataset.startswith("file:"):
         path = Path(dataset.removeprefix("file:")).resolve()
         data = read_graphs(path)
@@ -242,20 +251,21 @@ def _sample(args: argparse.Namespace) -> None:
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but no CUDA GPU is available")
     found = checkpoint_format(args.checkpoint)
-    molecules = found == MOLECULE_FORMAT
+    molecules = found in MOLECULE_FORMATS
     if molecules:
-        from edgraph.models.molecule import MoleculeEBM
+        from edgraph.models import LatentMoleculeEBM, MoleculeEBM
 
-        model: EnergyModel = MoleculeEBM.load(args.checkpoint)
+        model: EnergyModel = (MoleculeEBM if found == MoleculeEBM.format else LatentMoleculeEBM).load(args.checkpoint)
     else:
         model = (
             LatentGraphEBM.load(args.checkpoint) if found == LatentGraphEBM.format else GraphEBM.load(args.checkpoint)
         )
-    if molecules:
+    if molecules and isinstance(model, MoleculeEBM):
         from edgraph.models.property import property_term_from_spec
 
-        assert isinstance(model, MoleculeEBM)
         terms: list[EnergyTerm] = [property_term_from_spec(model, spec, args.progress) for spec in args.term]
+    elif molecules and args.term:
+        raise ValueError(f"--term steers a MoleculeEBM's chains; a {type(model).__name__} samples latent vectors")
     else:
         terms = [term_from_spec(spec) for spec in args.term]
     start = time.perf_counter()
@@ -287,7 +297,7 @@ def _sample(args: argparse.Namespace) -> None:
         write_graphs_json(graphs, out, **provenance)
         print(f"sampled {len(graphs)} graphs in {provenance['seconds']:.1f} s -> {out}")
         return
-    assert isinstance(model, MoleculeEBM)
+    assert isinstance(model, (MoleculeEBM, LatentMoleculeEBM))
     smiles = model.decode(tensors)
     corrected = model.decode(tensors, correct=True)
     atomic_write(out, json.dumps({"smiles": smiles, "smiles_corrected": corrected, **provenance}, indent=1))

@@ -297,9 +297,31 @@ def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
     assert LatentGraphEBM.load(joint).config.training == "joint"
 
 
-def test_cli_refuses_latent_models_of_molecules_labelled_graphs_and_graph_options(tmp_path, capsys):
-    assert main(["train", "--model", "latent", "--dataset", "qm9", "--out", str(tmp_path / "a")]) == 2
-    assert "molecule datasets train a MoleculeEBM" in capsys.readouterr().err
+def test_cli_trains_samples_and_evaluates_a_latent_molecule_model(tmp_path, capsys):
+    from edgraph.models import LatentMoleculeEBM, checkpoint_format
+
+    run = tmp_path / "run"
+    tiny = ["--latent-dim", "4", "--hidden", "8", "--layers", "1", "--no-progress"]
+    assert (
+        main(["train", "--model", "latent", "--dataset", "nci_small", "--out", str(run), "--max-steps", "3", *tiny])
+        == 0
+    )
+    assert checkpoint_format(run) == "edgraph.LatentMoleculeEBM"
+    assert json.loads((run / "config.json").read_text())["model"] == "latent"
+    samples = tmp_path / "samples.json"
+    assert main(["sample", "--checkpoint", str(run), "--num", "6", "--out", str(samples), "--steps", "5"]) == 0
+    written = json.loads(samples.read_text())
+    assert written["smiles"] == LatentMoleculeEBM.load(run).sample(6, seed=0, steps=5)
+    assert len(written["smiles_corrected"]) == 6 and all(s is not None for s in written["smiles_corrected"])
+    assert main(["evaluate", "--samples", str(samples), "--dataset", "nci_small", "--no-fcd"]) == 0
+    assert main(["train", "--out", str(run), "--resume", "--max-steps", "5", "--no-progress"]) == 0
+    assert LatentMoleculeEBM.load(run).steps_trained == 5  # resuming keeps the model kind without --model
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", str(run), "--out", str(tmp_path / "t.json"), "--term", "qed=5:0.6"]) == 2
+    assert "samples latent vectors" in capsys.readouterr().err
+
+
+def test_cli_refuses_latent_models_of_labelled_graphs_and_graph_options(tmp_path, capsys):
     labelled = tmp_path / "labelled.json"
     labelled.write_text(json.dumps({"graphs": [{"num_nodes": 3, "edges": [[0, 1]], "label": 0}] * 2}))
     assert main(["train", "--model", "latent", "--graphs", str(labelled), "--out", str(tmp_path / "b")]) == 2
