@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 
 #: How the latent prior is trained (Energy Discrepancy, short-run MCMC, or not at all, N(0, I)).
 PRIORS = ("ed", "mcmc", "gaussian")
-#: How the generator learns: a VAE with an encoder, or jointly from posterior Langevin samples.
+#: How the generator learns (a VAE with an encoder, or jointly from posterior Langevin samples).
 TRAININGS = ("vae", "joint")
 #: Training steps of ``fit`` unless ``max_steps`` is given: a step of this model costs a fraction
 #: of a GraphEBM step, so its default budget has more of them.
