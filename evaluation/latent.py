@@ -20,7 +20,7 @@ Three stages, each writing JSON under ``results/latent/``:
     cd evaluation
     python latent.py validate --jobs 2 --out results/latent/validation.json
     python latent.py test --validation results/latent/validation.json --jobs 2 --out results/latent/test.json
-    python latent.py qm9 --recipes results/latent/test.json --minutes 5 --jobs 2 --out results/latent/qm9.json
+    python latent.py qm9 --recipes results/latent/test.json --minutes 5 --jobs 1 --out results/latent/qm9.json
     python latent.py toy --out results/latent/toy2d.png
     python latent.py table results/latent/test.json
     python latent.py table results/latent/qm9.json
@@ -88,7 +88,7 @@ def validation_job(job: tuple) -> dict:
     train, held = hold_out(load_graphs(dataset, "train"), 0.2, seed)
     model = LatentGraphEBM(dataset_info(dataset).max_nodes, prior=prior, kl_weight=kl_weight)
     start = time.perf_counter()
-    model.fit(train, max_steps=steps, val_fraction=0.0, seed=seed, progress=False)
+    model.fit(train, max_steps=steps, seed=seed, progress=False)
     train_seconds = time.perf_counter() - start
     floor = reference_floor(train, held, num, FLOOR_SEEDS, stats=STATS)
     settings = {}
@@ -127,12 +127,12 @@ def test_job(job: tuple) -> dict:
     torch.set_num_threads(1)
     train, test = load_graphs(dataset, "train"), load_graphs(dataset, "test")
     max_nodes = dataset_info(dataset).max_nodes
-    if prior in ("graph_ebm", "defaults"):  # either model exactly as a user calls it
-        model: GraphEBM | LatentGraphEBM = GraphEBM(max_nodes) if prior == "graph_ebm" else LatentGraphEBM(max_nodes)
+    if prior == "graph_ebm":
+        model: GraphEBM | LatentGraphEBM = GraphEBM(max_nodes)
         fit_options, sampler_options = {}, {}
     else:
         model = LatentGraphEBM(max_nodes, prior=prior, kl_weight=recipe["kl_weight"])
-        fit_options, sampler_options = {"max_steps": steps, "val_fraction": 0.0}, recipe["sampler_options"]
+        fit_options, sampler_options = {"max_steps": steps}, recipe["sampler_options"]
     start = time.perf_counter()
     model.fit(train, seed=seed, progress=False, **fit_options)
     train_seconds = time.perf_counter() - start
@@ -141,7 +141,6 @@ def test_job(job: tuple) -> dict:
     samples = model.sample(num, seed=seed, **sampler_options)
     result = scored(samples, test, train, floor, time.perf_counter() - start)
     row = {"dataset": dataset, "seed": seed, "prior": prior, "steps": model.steps_trained}
-    row["selected_step"] = model.selected_step
     print(json.dumps({**row, "ratio": round(result["ratio"], 2)}), flush=True)
     return {**row, "train_seconds": train_seconds, "sampler_options": sampler_options, "floor": floor, **result}
 
@@ -191,14 +190,11 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def test(args: argparse.Namespace) -> None:
-    validation = json.loads(Path(args.validation).read_text()) if args.validation else {"chosen": {}}
+    validation = json.loads(Path(args.validation).read_text())
     chosen = validation["chosen"]
-    models = args.models or [*chosen, "graph_ebm"]
-    if set(models) - {"graph_ebm", "defaults"} and "max_steps" not in validation:
-        raise SystemExit("the priors' recipes need --validation, a validation stage's JSON")
     jobs = [
-        (d, s, p, chosen.get(p), validation.get("max_steps"), args.num)
-        for d, s, p in itertools.product(args.datasets, args.seeds, models)
+        (d, s, p, chosen.get(p), validation["max_steps"], args.num)
+        for d, s, p in itertools.product(args.datasets, args.seeds, [*chosen, "graph_ebm"])
     ]
     rows = run_jobs(test_job, jobs, args.jobs)
     report = {"chosen": chosen, "num": args.num, "rows": rows, **provenance()}
@@ -223,7 +219,7 @@ def toy(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     train = load_graphs("ego_small", "train")
     model = LatentGraphEBM(dataset_info("ego_small").max_nodes, latent_dim=2, kl_weight=args.kl_weight)
-    model.fit(train, max_steps=args.max_steps, val_fraction=0.0, seed=0, progress=False)
+    model.fit(train, max_steps=args.max_steps, seed=0, progress=False)
     network = model.sampling_energy
     x, mask = model._training_tensors()
     with torch.no_grad():
@@ -282,8 +278,8 @@ def table(args: argparse.Namespace) -> None:
         )
     print("\n| dataset | model | degree | clustering | orbit | × floor | novel | unique | train s | sample s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for dataset in dict.fromkeys(r["dataset"] for r in result["rows"]):
-        for prior in [*PRIORS, "defaults", "graph_ebm"]:
+    for dataset in DATASETS:
+        for prior in [*PRIORS, "graph_ebm"]:
             rows = [r for r in result["rows"] if r["dataset"] == dataset and r["prior"] == prior]
             if not rows:
                 continue
@@ -311,13 +307,7 @@ def main() -> None:
     validate_command.add_argument("--kl-weights", dest="kl_weights", nargs="+", type=float, default=[0.03, 0.1, 0.3])
     validate_command.add_argument("--max-steps", dest="max_steps", type=int, default=5000)
     validate_command.add_argument("--num", type=int, default=512)
-    test_command.add_argument("--validation", help="a validation stage's JSON: the priors' recipes")
-    test_command.add_argument(
-        "--models",
-        nargs="+",
-        choices=[*PRIORS, "graph_ebm", "defaults"],
-        help="default: every chosen prior and graph_ebm; defaults: LatentGraphEBM as a user calls it",
-    )
+    test_command.add_argument("--validation", required=True)
     test_command.add_argument("--num", type=int, default=1024)
     qm9_command = commands.add_parser("qm9")
     qm9_command.add_argument("--recipes", required=True, help="a test or validation JSON holding the chosen recipes")
