@@ -483,7 +483,7 @@ def fit_graphs(
 
         def stop(metrics: dict[str, float]) -> bool:
             nonlocal shortfalls
-            shortfalls = shortfalls + 1 if validation_score(metrics, stats, required)[0] else 0
+            shortfalls = shortfalls + 1 if score(metrics)[0] else 0
             return 0 < config.val_patience <= shortfalls
 
         validation = PeriodicValidation(config.val_every, evaluate, bool(held_out), score, stop if held_out else None)
