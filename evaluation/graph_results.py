@@ -1,6 +1,7 @@
 """Generation results on ego_small / community_small_gdss: one command per row of the tables.
 
-For each training seed: train a GraphEBM for a wall-clock budget, then for each sampling seed
+For each training seed: train a GraphEBM (``--model latent``: a LatentGraphEBM) for a step or
+wall-clock budget (neither: the model's defaults), then for each sampling seed
 sample graphs and compute MMD^2 against the test split under the "gdss" and "gran" protocols,
 at two sample sizes: 1,024 generated graphs, and as many as the test split (GDSS's setting,
 5 sampling seeds). The real-vs-real floor at the same sizes is computed alongside.
@@ -28,18 +29,21 @@ import torch
 from edgraph import GraphEBM, __version__
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
-from edgraph.models import INITS
+from edgraph.models import INITS, LatentGraphEBM
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
 PROTOCOLS = ("gdss", "gran")
+MODELS: dict[str, type[GraphEBM] | type[LatentGraphEBM]] = {"graph": GraphEBM, "latent": LatentGraphEBM}
 
 
 def mean_std(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
 
 
-def evaluate(model: GraphEBM, train: list, test: list, num: int, seeds: list[int], sampler_options: dict) -> dict:
+def evaluate(
+    model: GraphEBM | LatentGraphEBM, train: list, test: list, num: int, seeds: list[int], sampler_options: dict
+) -> dict:
     """MMD of ``num`` sampled graphs per seed, both protocols, plus sampling wall time, uniqueness
     and novelty (against the training graphs)."""
     runs = []
@@ -76,7 +80,8 @@ def run(args: argparse.Namespace) -> dict:
     }
     results = []
     for train_seed in args.train_seeds:
-        run_dir = Path(args.run_root) / f"{args.dataset}-{args.objective}-seed{train_seed}"
+        kind = "" if args.model == "graph" else f"{args.model}-"
+        run_dir = Path(args.run_root) / f"{args.dataset}-{kind}{args.objective}-seed{train_seed}"
         model, train_seconds = trained_model(
             args, run_dir, info.max_nodes, model_options, train_options, train_seed, train, test
         )
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> dict:
                 "train_seed": train_seed,
                 "train_seconds": train_seconds,
                 "steps": model.steps_trained,
+                "selected_step": model.selected_step,
                 "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
                 "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
                 "validation_log": [str(p) for p in metrics_files(run_dir)],
@@ -98,6 +104,7 @@ def run(args: argparse.Namespace) -> dict:
     }
     return {
         "dataset": args.dataset,
+        "model": args.model,
         "objective": args.objective,
         "minutes": args.minutes,
         "max_steps": args.max_steps,
@@ -127,32 +134,35 @@ def trained_model(
     train: list,
     test: list,
     labels: list[int] | None = None,
-) -> tuple[GraphEBM, float]:
+) -> tuple[GraphEBM | LatentGraphEBM, float]:
     """The model of one training seed and its training wall time: trained in ``run_dir``, or loaded
     from it when an earlier command of the same recipe finished there (so several sampling settings
     share one training run; the recipe is checked, not assumed). ``labels``: the classes of the
-    ``train`` graphs, for a class-conditional model."""
+    ``train`` graphs, for a class-conditional model. With neither a step nor a time budget the
+    model's own defaults apply; with a time budget alone, training runs until the time is up."""
+    budget = {"max_minutes": args.minutes, "max_steps": args.max_steps} if args.minutes or args.max_steps else {}
     options = dict(
-        max_minutes=args.minutes,
-        max_steps=args.max_steps,
+        **budget,
         seed=seed,
         objective=args.objective,
         cd_sampler=args.cd_sampler,
         cd_steps=args.cd_steps,
         cd_energy_penalty=args.cd_energy_penalty,
-        val_every=args.val_every,
+        **({} if args.val_every is None else {"val_every": args.val_every}),
         **train_options,
     )
-    recipe = {"model": GraphEBM(max_nodes, **model_options).metadata()["config"], "train": options}
+    model_class = MODELS[args.model]
+    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": options}
     done = run_dir / "recipe.json"
     if done.is_file():
         saved = json.loads(done.read_text())
         if saved["recipe"] != recipe:
             raise SystemExit(f"{run_dir} holds a run of another recipe; choose another --run-root")
-        return GraphEBM.load(run_dir), saved["train_seconds"]
-    model = GraphEBM(max_nodes, **model_options)
+        return model_class.load(run_dir), saved["train_seconds"]
+    model = model_class(max_nodes, **model_options)
+    labelled = {} if labels is None else {"labels": labels}
     start = time.perf_counter()
-    model.fit(train, run_dir=run_dir, labels=labels, reference=test, progress=False, **options)
+    model.fit(train, run_dir=run_dir, reference=test, progress=False, **labelled, **options)
     seconds = time.perf_counter() - start
     done.write_text(json.dumps({"recipe": recipe, "train_seconds": seconds}))
     return model, seconds
@@ -162,6 +172,7 @@ def ed_budget(max_steps: int | None = None, minutes: float | None = None) -> arg
     """The training recipe :func:`trained_model` reads for plain ED (no validation) under a step
     or time budget, as the experiments outside this script use it."""
     return argparse.Namespace(
+        model="graph",
         minutes=minutes,
         max_steps=max_steps,
         objective="ed",
@@ -253,7 +264,7 @@ def table(paths: list[str]) -> str:
 
 def variant(report: dict) -> str:
     """What sets a result file apart from the defaults: objective, model, training and sampler options."""
-    parts = [report["objective"].upper()]
+    parts = [report["objective"].upper()] if report.get("model", "graph") == "graph" else ["latent ED prior"]
     if report["cd"]:
         parts.append(f"{report['cd']['sampler']} k={report['cd']['steps']} penalty={report['cd']['energy_penalty']}")
     if report.get("max_steps"):
@@ -358,7 +369,7 @@ def figures(paths: list[str], out_dir: Path) -> None:
         if run_dir is not None and (run_dir / "model.pt").is_file() and report["objective"] == "ed":
             test = load_graphs(report["dataset"], "test")
             plot_graph_grid(
-                {"sampled": GraphEBM.load(run_dir).sample(8, seed=0), "test": test[:8]},
+                {"sampled": MODELS[report.get("model", "graph")].load(run_dir).sample(8, seed=0), "test": test[:8]},
                 out_dir / f"{report['dataset']}_samples.png",
             )
     if not any(ax.lines for ax in axes):  # no run logged validation curves (--val-every)
@@ -390,6 +401,9 @@ def main() -> None:
     parser.add_argument("--train-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--num", type=int, default=1024)
+    parser.add_argument(
+        "--model", default="graph", choices=list(MODELS), help="graph: GraphEBM; latent: LatentGraphEBM"
+    )
     parser.add_argument("--objective", default="ed", choices=["ed", "pcd"])
     parser.add_argument("--cd-sampler", default="gwg")
     parser.add_argument("--cd-steps", type=int, default=10)
@@ -398,9 +412,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--step-size", type=float)
     parser.add_argument("--init", choices=INITS, help="chain starts (default: noise)")
-    parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
+    parser.add_argument("--model-options", default="{}", help="JSON of the model's options")
     parser.add_argument("--train-options", default="{}", help="JSON of further TrainConfig options (ema_decay, ...)")
-    parser.add_argument("--val-every", type=int, default=0, help="log validation MMD every N steps")
+    parser.add_argument("--val-every", type=int, help="log validation MMD every N steps")
     parser.add_argument("--run-root", default="runs/evaluation")
     parser.add_argument("--out")
     args = parser.parse_args()

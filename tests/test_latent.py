@@ -97,7 +97,7 @@ def test_ed_prior_recovers_a_gaussian_mixture_density():
 
 def test_encode_decode_round_trip_reconstructs_training_graphs():
     model = LatentGraphEBM(5, kl_weight=0.01, **TINY)
-    model.fit(GRAPHS * 20, max_steps=800, batch_size=20, seed=0, progress=False)
+    model.fit(GRAPHS * 20, max_steps=800, batch_size=20, seed=0, val_fraction=0, progress=False)
     x, mask = model._training_tensors()
     x, mask = x[: len(GRAPHS)], mask[: len(GRAPHS)]
     network = model.sampling_energy
@@ -167,13 +167,18 @@ def test_training_reduces_the_loss_and_reports_finite_values(tmp_path):
     assert sum(losses[-10:]) < sum(losses[:10])
 
 
-def test_default_step_budget_and_time_budgets():
-    from edgraph.models.latent import DEFAULT_STEPS
+def test_fit_defaults_hold_out_a_fifth_and_can_be_overridden(tmp_path):
+    from edgraph.models.latent import FIT_DEFAULTS
 
-    model = LatentGraphEBM(5, **TINY)
-    assert DEFAULT_STEPS > 1400
-    model.fit(GRAPHS, max_steps=2, progress=False)
-    assert model.steps_trained == 2
+    model = LatentGraphEBM(5, **TINY).fit(GRAPHS * 2, run_dir=tmp_path / "a", max_minutes=0.002, progress=False)
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert {key: saved[key] for key in FIT_DEFAULTS} == FIT_DEFAULTS and FIT_DEFAULTS["val_fraction"] > 0
+    assert saved["kl_weight"] == 1.0 and 0 < model.steps_trained < FIT_DEFAULTS["max_steps"]
+    model = LatentGraphEBM(5, **TINY).fit(GRAPHS, run_dir=tmp_path / "b", max_steps=2, val_fraction=0, progress=False)
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert model.steps_trained == 2 and saved["val_fraction"] == 0 and saved["max_steps"] == 2
+    with pytest.raises(ValueError, match=r"got 1 \(val_fraction=0 trains on all of them\)"):
+        LatentGraphEBM(5, **TINY).fit(GRAPHS[:1], max_steps=1, progress=False)
 
 
 def test_posterior_chains_sample_the_exact_posterior_of_a_one_dimensional_latent():

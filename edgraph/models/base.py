@@ -435,7 +435,10 @@ def hold_out(items: list, fraction: float, seed: int) -> tuple[list, list]:
     if fraction <= 0:
         return items, []
     if len(items) < 2:
-        raise ValueError(f"holding out validation graphs needs at least 2 graphs, got {len(items)}")
+        raise ValueError(
+            f"holding out validation graphs needs at least 2 graphs, got {len(items)} "
+            "(val_fraction=0 trains on all of them)"
+        )
     count = min(len(items) - 1, max(1, round(fraction * len(items))))
     held = set(torch.randperm(len(items), generator=torch.Generator().manual_seed(seed))[:count].tolist())
     return [x for i, x in enumerate(items) if i not in held], [x for i, x in enumerate(items) if i in held]

@@ -78,9 +78,11 @@ if TYPE_CHECKING:
 PRIORS = ("ed", "mcmc", "gaussian")
 #: How the generator learns (a VAE with an encoder, or jointly from posterior Langevin samples).
 TRAININGS = ("vae", "joint")
-#: Training steps of ``fit`` unless ``max_steps`` is given: a step of this model costs a fraction
-#: of a GraphEBM step, so its default budget has more of them.
-DEFAULT_STEPS = 5000
+#: What :meth:`LatentGraphEBM.fit` does unless told otherwise: 20,000 steps (a step costs a fraction
+#: of a GraphEBM step), a fifth of the graphs held out, and every 1,000 steps 256 samples scored
+#: against them, so that the model keeps the weights that scored best among those novel enough
+#: (:func:`~edgraph.models.graph.novelty_required`).
+FIT_DEFAULTS: dict[str, Any] = {"max_steps": 20_000, "val_fraction": 0.2, "val_every": 1000, "val_graphs": 256}
 
 
 @dataclass(kw_only=True)
@@ -130,6 +132,7 @@ class LatentConfig(LatentPriorConfig):
     hidden: int = 64
     layers: int = 4
     features: Sequence[str] = ("degree", "triangles", "size")
+    kl_weight: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -372,7 +375,7 @@ class LatentGraphEBM(LatentEBM):
         layers: int = 4,
         features: Sequence[str] = ("degree", "triangles", "size"),
         decoder_hidden: int = 256,
-        kl_weight: float = 0.3,
+        kl_weight: float = 1.0,
         prior: str = "ed",
         prior_hidden: int = 128,
         prior_layers: int = 3,
@@ -465,9 +468,10 @@ class LatentGraphEBM(LatentEBM):
         **train_options: Any,
     ) -> LatentGraphEBM:
         """Train the autoencoder and the prior on ``graphs``; run directory, resuming, budgets,
-        validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`, except that
-        ``max_steps`` defaults to :data:`DEFAULT_STEPS`."""
-        train_options = {"max_steps": DEFAULT_STEPS, **train_options}
+        validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`, except that the
+        defaults are :data:`FIT_DEFAULTS` (``val_fraction=0`` trains on every graph and keeps the
+        last weights)."""
+        train_options = {**FIT_DEFAULTS, **train_options}
         fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
         return self
 

@@ -33,8 +33,11 @@ from edgraph.chem import NUM_BOND_TYPES, QM9_ATOMS, QM9_MAX_ATOMS, MolLike, dens
 from edgraph.energies.molecule import MOLECULE_FEATURES, MoleculeReadout
 from edgraph.graphs import num_pairs, pair_mask
 from edgraph.models.base import States
-from edgraph.models.latent import DEFAULT_STEPS, LatentEBM, LatentPriorConfig
+from edgraph.models.latent import LatentEBM, LatentPriorConfig
 from edgraph.models.molecule import check_molecule_record, dense_molecules, molecule_record, one_hot_molecules
+
+#: Training steps of :meth:`LatentMoleculeEBM.fit` unless ``max_steps`` is given.
+DEFAULT_STEPS = 5000
 
 
 @dataclass(kw_only=True)
@@ -213,8 +216,7 @@ class LatentMoleculeEBM(LatentEBM):
     ) -> LatentMoleculeEBM:
         """Train the autoencoder and the prior on ``molecules`` (SMILES or RDKit molecules);
         ``run_dir``, ``resume``, ``run_info`` and ``train_options`` as in
-        :meth:`edgraph.MoleculeEBM.fit`, except that ``max_steps`` defaults to
-        :data:`~edgraph.models.latent.DEFAULT_STEPS`."""
+        :meth:`edgraph.MoleculeEBM.fit`, except that ``max_steps`` defaults to :data:`DEFAULT_STEPS`."""
         if train_options.get("val_fraction", 0.0):
             raise ValueError(
                 "validation graphs are held out for graph models; a molecule model trains on all molecules"
