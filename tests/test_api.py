@@ -187,9 +187,9 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_
     def value(row: str, name: str) -> float:
         return float(row.split(",")[columns.index(name)])
 
-    ranked = {  # checks with too little novelty rank after all others, then lower MMD is better
+    ranked = {  # checks with too little novelty rank after all others, closest first, then lower MMD is better
         int(value(r, "step")): (
-            value(r, "val_novelty") < required,
+            max(0.0, required - value(r, "val_novelty")),
             sum(value(r, f"val_{s}") for s in ("degree", "clustering", "orbit")),
         )
         for r in rows
@@ -204,6 +204,26 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_
     )
     with pytest.raises(ValueError, match="val_fraction"):
         GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)
+
+
+def test_validation_rank_prefers_novel_enough_checks_then_the_most_novel():
+    from edgraph.models.graph import validation_score
+
+    checks = {  # step: (novelty, degree MMD)
+        1: (0.30, 0.05),
+        2: (0.20, 0.02),
+        3: (0.10, 0.01),  # the closest to the held-out graphs, by copying them
+        4: (0.45, 0.04),
+        5: (0.60, 0.03),
+    }
+
+    def best(steps: list[int], required: float) -> int:
+        metrics = {k: {"novelty": checks[k][0], "degree": checks[k][1]} for k in steps}
+        return min(steps, key=lambda k: validation_score(metrics[k], ["degree"], required))
+
+    assert best([1, 2, 3, 4, 5], required=0.4) == 5  # novel enough, then the lower MMD
+    assert best([1, 2, 3], required=0.4) == 1  # none novel enough: the most novel, not the best copy
+    assert best([1, 2, 3], required=0.0) == 3  # no requirement: MMD alone
 
 
 def test_validation_patience_stops_once_samples_stay_too_close_to_the_training_graphs(monkeypatch):

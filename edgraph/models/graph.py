@@ -483,7 +483,7 @@ def fit_graphs(
 
         def stop(metrics: dict[str, float]) -> bool:
             nonlocal shortfalls
-            shortfalls = shortfalls + 1 if score(metrics)[0] else 0
+            shortfalls = shortfalls + 1 if score(metrics)[0] > 0 else 0
             return 0 < config.val_patience <= shortfalls
 
         validation = PeriodicValidation(config.val_every, evaluate, bool(held_out), score, stop if held_out else None)
@@ -508,18 +508,21 @@ def novelty_required(
     return max(0.0, graph_novelty(held_out, train, clean=False) - margin)
 
 
-def validation_score(metrics: dict[str, float], stats: Sequence[str], required: float) -> tuple[bool, float]:
-    """The rank of one validation check, lower is better: first whether its samples' ``novelty``
-    falls short of ``required``, then the sum of their MMD over ``stats``.
+def validation_score(metrics: dict[str, float], stats: Sequence[str], required: float) -> tuple[float, float]:
+    """The rank of one validation check, lower is better: first by how far its samples' ``novelty``
+    falls short of ``required`` (0 when it does not), then by the sum of their MMD over ``stats``.
 
     Copies of training graphs score the train-vs-held-out floor, so MMD alone would prefer a model
-    that memorises to one that generalises but is not yet at the floor.
+    that memorises to one that generalises but is not yet at the floor. Among checks that are all
+    too little novel, the most novel one wins, not the one that copies best.
 
-    >>> checks = [{"degree": 0.01, "novelty": 0.1}, {"degree": 0.02, "novelty": 0.5}]
-    >>> min(range(2), key=lambda i: validation_score(checks[i], ["degree"], required=0.4))
+    >>> checks = [{"degree": 0.01, "novelty": 0.1}, {"degree": 0.02, "novelty": 0.5}, {"degree": 0.03, "novelty": 0.3}]
+    >>> min(range(3), key=lambda i: validation_score(checks[i], ["degree"], required=0.4))
     1
+    >>> min([0, 2], key=lambda i: validation_score(checks[i], ["degree"], required=0.4))
+    2
     """
-    return metrics.get("novelty", 1.0) < required, sum(metrics[s] for s in stats)
+    return max(0.0, required - metrics.get("novelty", 1.0)), sum(metrics[s] for s in stats)
 
 
 def _size_statistics(edges: Tensor, sizes: Tensor, mask: Tensor, n_max: int) -> tuple[Tensor, Tensor]:
