@@ -476,7 +476,7 @@ def fit_graphs(
                 metrics["novelty"] = graph_novelty(dense_to_graphs(adj, node_mask), graphs)
             return metrics
 
-        def score(metrics: dict[str, float]) -> tuple[bool, float]:
+        def score(metrics: dict[str, float]) -> tuple[float, float]:
             return validation_score(metrics, stats, required)
 
         shortfalls = 0
