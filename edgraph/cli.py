@@ -549,7 +549,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="val_fraction",
         type=float,
         help="hold out this share of the training graphs; sample with the weights that score "
-        "best on them (default 0: train on all, sample with the last weights)",
+        "best on them (default: 0 for --model graph, train on all and sample with the last weights; "
+        "0.2 for --model latent)",
     )
     train.add_argument(
         "--val-patience",

@@ -293,17 +293,37 @@ def times_floor(value: float, floor: float) -> str:
     return "at floor 0" if value == 0 else "floor 0"
 
 
-def ablation_table(paths: list[str]) -> str:
+def pooled(paths: list[str]) -> list[tuple[str, dict]]:
+    """The result files with those of the same dataset and variant (and floors) merged into one
+    report over all their training seeds, labelled by their file names joined with ``+``."""
+    groups: dict[tuple[str, str], tuple[list[str], dict]] = {}
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        key = (report["dataset"], variant(report))
+        if key not in groups:
+            groups[key] = ([path], report)
+            continue
+        names, merged = groups[key]
+        if merged["floors"] != report["floors"]:
+            raise SystemExit(f"{path} and {names[0]} have different floors; they cannot be pooled")
+        names.append(path)
+        merged["results"] = merged["results"] + report["results"]
+        merged["train_seeds"] = merged["train_seeds"] + report["train_seeds"]
+    return [("+".join(Path(p).stem for p in names), report) for names, report in groups.values()]
+
+
+def ablation_table(paths: list[str], pool: bool = False) -> str:
     """One row per result file: the variant, its budget and its gdss MMD at the large sample size,
     each statistic also as a multiple of the real-vs-real floor, the share of novel graphs (not
-    isomorphic to a training graph), and the same share among the test graphs themselves."""
+    isomorphic to a training graph), and the same share among the test graphs themselves. With
+    ``pool``, one row per dataset and variant over the seeds of all its files (:func:`pooled`)."""
     lines = [
         "| dataset | variant | seeds (train × sample) | train (s) | steps | sampling (s) "
         "| degree | clustering | orbit | novel | test graphs novel |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for path in paths:
-        report = json.loads(Path(path).read_text())
+    reports = pooled(paths) if pool else [(path, json.loads(Path(path).read_text())) for path in paths]
+    for path, report in reports:
         ours = summarise(report, "large", "gdss")
         num = report["results"][0]["large"]["num_generated"]
         floor = report["floors"]["gdss"][str(num)]
@@ -389,6 +409,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", nargs="+", help="print Markdown tables of these result files")
     parser.add_argument("--ablation", nargs="+", help="print one compact row per result file (1,024 samples, gdss)")
+    parser.add_argument("--pool", action="store_true", help="--ablation: one row per dataset and variant")
     parser.add_argument("--figures", nargs="+", help="write figures of these result files")
     parser.add_argument("--dataset", default="ego_small")
     parser.add_argument(
@@ -422,7 +443,7 @@ def main() -> None:
         print(table(args.table))
         return
     if args.ablation:
-        print(ablation_table(args.ablation))
+        print(ablation_table(args.ablation, args.pool))
         return
     if args.figures:
         figures(args.figures, Path(args.figures[0]).parent)

@@ -88,7 +88,7 @@ def validation_job(job: tuple) -> dict:
     train, held = hold_out(load_graphs(dataset, "train"), 0.2, seed)
     model = LatentGraphEBM(dataset_info(dataset).max_nodes, prior=prior, kl_weight=kl_weight)
     start = time.perf_counter()
-    model.fit(train, max_steps=steps, seed=seed, progress=False)
+    model.fit(train, max_steps=steps, val_fraction=0, seed=seed, progress=False)
     train_seconds = time.perf_counter() - start
     floor = reference_floor(train, held, num, FLOOR_SEEDS, stats=STATS)
     settings = {}
@@ -132,7 +132,7 @@ def test_job(job: tuple) -> dict:
         fit_options, sampler_options = {}, {}
     else:
         model = LatentGraphEBM(max_nodes, prior=prior, kl_weight=recipe["kl_weight"])
-        fit_options, sampler_options = {"max_steps": steps}, recipe["sampler_options"]
+        fit_options, sampler_options = {"max_steps": steps, "val_fraction": 0}, recipe["sampler_options"]
     start = time.perf_counter()
     model.fit(train, seed=seed, progress=False, **fit_options)
     train_seconds = time.perf_counter() - start
@@ -219,7 +219,7 @@ def toy(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
     train = load_graphs("ego_small", "train")
     model = LatentGraphEBM(dataset_info("ego_small").max_nodes, latent_dim=2, kl_weight=args.kl_weight)
-    model.fit(train, max_steps=args.max_steps, seed=0, progress=False)
+    model.fit(train, max_steps=args.max_steps, val_fraction=0, seed=0, progress=False)
     network = model.sampling_energy
     x, mask = model._training_tensors()
     with torch.no_grad():
