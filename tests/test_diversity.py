@@ -49,6 +49,24 @@ def test_graphs_sharing_invariants_are_told_apart():
     assert graph_novelty([relabelled, to_pyg(k33)], [k33, prism]) == 0.0
 
 
+def test_trees_are_counted_exactly_against_their_enumeration():
+    import random
+
+    trees = list(nx.nonisomorphic_trees(10))  # 106 classes; many share their degree sequence
+    rng = random.Random(0)
+
+    def relabelled(tree: nx.Graph) -> nx.Graph:
+        order = list(tree)
+        rng.shuffle(order)
+        return nx.relabel_nodes(tree, dict(zip(tree, order)))
+
+    graphs = [relabelled(t) for t in trees] + [relabelled(t) for t in trees[::2]]
+    rng.shuffle(graphs)
+    assert len(trees) == 106 and len({tuple(sorted(d for _, d in t.degree())) for t in trees}) < 106
+    assert graph_uniqueness(graphs) == pytest.approx(106 / len(graphs))
+    assert graph_novelty([relabelled(t) for t in trees], trees[1::2]) == pytest.approx(53 / 106)
+
+
 def test_empty_inputs_are_refused():
     with pytest.raises(ValueError, match="uniqueness"):
         graph_uniqueness([])

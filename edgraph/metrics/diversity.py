@@ -2,15 +2,18 @@ r"""Uniqueness and novelty of generated graphs, up to isomorphism.
 
 A graph is *novel* when no reference (training) graph is isomorphic to it, and the *unique*
 graphs of a set are its isomorphism classes. Graphs are bucketed by invariants that isomorphic
-graphs share (sorted degree and triangle sequences) and compared within a bucket by an exact
-isomorphism test, so graphs the invariants cannot tell apart (the triangular prism and
-:math:`K_{3,3}` share their degrees) still count as different. Generated graphs are cleaned as for
+graphs share (the Weisfeiler–Lehman hash and the sorted triangle counts) and compared within a
+bucket by an exact isomorphism test, so graphs the invariants cannot tell apart (the triangular
+prism and :math:`K_{3,3}` are both 3-regular) still count as different. The hash matters for
+trees: many share their degrees, and the exact test can take exponential time on two different
+ones, while colour refinement tells every two non-isomorphic trees apart. Generated graphs are cleaned as for
 the MMD (:func:`~edgraph.metrics.mmd.clean_graphs`: isolated nodes removed), so a training graph
 with an extra isolated node is not novel; reference graphs are used as given.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import networkx as nx
@@ -18,11 +21,16 @@ import networkx as nx
 from edgraph.graphs import GraphLike, _as_networkx
 from edgraph.metrics.mmd import clean_graphs
 
-Invariants = tuple[tuple[int, ...], tuple[int, ...]]
+Invariants = tuple[str, tuple[int, ...]]
 
 
 def _invariants(graph: nx.Graph) -> Invariants:
-    return tuple(sorted(d for _, d in graph.degree())), tuple(sorted(nx.triangles(graph).values()))
+    # as many rounds as nodes: colour refinement has then settled, whatever the graph's depth
+    rounds = max(1, graph.number_of_nodes())
+    with warnings.catch_warnings():  # networkx warns that its hashes differ from before 3.5; only equality matters here
+        warnings.filterwarnings("ignore", message="The hashes produced", category=UserWarning)
+        key = nx.weisfeiler_lehman_graph_hash(graph, iterations=rounds)
+    return key, tuple(sorted(nx.triangles(graph).values()))
 
 
 def _classes(graphs: Sequence[nx.Graph]) -> dict[Invariants, list[nx.Graph]]:
