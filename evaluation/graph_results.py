@@ -309,7 +309,7 @@ def pooled(paths: list[str]) -> list[tuple[str, dict]]:
         names.append(path)
         merged["results"] = merged["results"] + report["results"]
         merged["train_seeds"] = merged["train_seeds"] + report["train_seeds"]
-    return [("+".join(Path(p).stem for p in names), report) for names, report in groups.values()]
+    return [("+".join(Path(p).stem for p in names) + ".json", report) for names, report in groups.values()]
 
 
 def ablation_table(paths: list[str], pool: bool = False) -> str:
