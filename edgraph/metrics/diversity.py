@@ -6,9 +6,9 @@ graphs share (the Weisfeiler–Lehman hash and the sorted triangle counts) and c
 bucket by an exact isomorphism test, so graphs the invariants cannot tell apart (the triangular
 prism and :math:`K_{3,3}` are both 3-regular) still count as different. The hash matters for
 trees: many share their degrees, and the exact test can take exponential time on two different
-ones, while colour refinement tells every two non-isomorphic trees apart. Generated graphs are cleaned as for
-the MMD (:func:`~edgraph.metrics.mmd.clean_graphs`: isolated nodes removed), so a training graph
-with an extra isolated node is not novel; reference graphs are used as given.
+ones, while colour refinement tells every two non-isomorphic trees apart. Generated graphs are
+cleaned as for the MMD (:func:`~edgraph.metrics.mmd.clean_graphs`: isolated nodes removed), so a
+training graph with an extra isolated node is not novel; reference graphs are used as given.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ Invariants = tuple[str, tuple[int, ...]]
 def _invariants(graph: nx.Graph) -> Invariants:
     # as many rounds as nodes: colour refinement has then settled, whatever the graph's depth
     rounds = max(1, graph.number_of_nodes())
-    with warnings.catch_warnings():  # networkx warns that its hashes differ from before 3.5; only equality matters here
+    with warnings.catch_warnings():  # networkx says its hashes changed in 3.5; only equality matters here
         warnings.filterwarnings("ignore", message="The hashes produced", category=UserWarning)
         key = nx.weisfeiler_lehman_graph_hash(graph, iterations=rounds)
     return key, tuple(sorted(nx.triangles(graph).values()))
