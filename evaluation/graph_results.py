@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from edgraph import GraphEBM, __version__
+from edgraph.cli import GRAPH_MODELS as MODELS
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.models import INITS, LatentGraphEBM
@@ -34,7 +35,6 @@ from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
 PROTOCOLS = ("gdss", "gran")
-MODELS: dict[str, type[GraphEBM] | type[LatentGraphEBM]] = {"graph": GraphEBM, "latent": LatentGraphEBM}
 
 
 def mean_std(values: list[float]) -> dict[str, float]:
