@@ -168,18 +168,19 @@ def trained_model(
     return model, seconds
 
 
-def ed_budget(max_steps: int | None = None, minutes: float | None = None) -> argparse.Namespace:
-    """The training recipe :func:`trained_model` reads for plain ED (no validation) under a step
-    or time budget, as the experiments outside this script use it."""
+def ed_budget(max_steps: int | None = None, minutes: float | None = None, model: str = "graph") -> argparse.Namespace:
+    """The training recipe :func:`trained_model` reads for ED under a step or time budget, as the
+    experiments outside this script use it: plain ED with no validation for ``GraphEBM``, the
+    model's own validation defaults for ``LatentGraphEBM``."""
     return argparse.Namespace(
-        model="graph",
+        model=model,
         minutes=minutes,
         max_steps=max_steps,
         objective="ed",
         cd_sampler="gwg",
         cd_steps=10,
         cd_energy_penalty=0.0,
-        val_every=0,
+        val_every=0 if model == "graph" else None,
     )
 
 

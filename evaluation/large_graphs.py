@@ -24,10 +24,12 @@ import torch
 from graph_results import ed_budget, git_commit, mean_std, trained_model
 
 from edgraph import GraphEBM, __version__
+from edgraph.cli import GRAPH_MODELS
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, reference_floor
 from edgraph.metrics.polygraph_metrics import polygraph_discrepancy
 from edgraph.metrics.vun import graph_vun
+from edgraph.models import LatentGraphEBM
 from edgraph.models.base import hold_out
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -39,7 +41,9 @@ def parse_setting(text: str) -> dict:
     return {"sampler": sampler, "steps": int(steps), **({"step_size": float(step_size[0])} if step_size else {})}
 
 
-def score(model: GraphEBM, setting: str, family: str, reference: list, train: list, seed: int, pgd: bool) -> dict:
+def score(
+    model: GraphEBM | LatentGraphEBM, setting: str, family: str, reference: list, train: list, seed: int, pgd: bool
+) -> dict:
     """Sample as many graphs as ``reference`` holds and score them against it (validity: ``family``)."""
     start = time.perf_counter()
     samples = model.sample(len(reference), seed=seed, **parse_setting(setting))
@@ -57,9 +61,10 @@ def run(args: argparse.Namespace) -> dict:
     info = dataset_info(args.dataset)
     train, test = load_graphs(args.dataset, "train"), load_graphs(args.dataset, "test")
     fit_graphs, validation = hold_out(train, 0.2, args.seed)
-    training = ed_budget(minutes=args.minutes)
+    training = ed_budget(minutes=args.minutes, model=args.model)
     options = "".join(f"-{k}{v}" for k, v in sorted(json.loads(args.model_options).items()))
-    run_dir = Path(args.run_root) / f"{args.dataset}-{args.minutes:g}min{options}-seed{args.seed}"
+    model_name = "" if args.model == "graph" else f"-{args.model}"
+    run_dir = Path(args.run_root) / f"{args.dataset}{model_name}-{args.minutes:g}min{options}-seed{args.seed}"
     model, train_seconds = trained_model(
         training, run_dir, info.max_nodes, json.loads(args.model_options), {}, args.seed, fit_graphs, validation
     )
@@ -73,6 +78,7 @@ def run(args: argparse.Namespace) -> dict:
         print(json.dumps(row), flush=True)
     return {
         "dataset": args.dataset,
+        "model": args.model,
         "minutes": args.minutes,
         "seed": args.seed,
         "model_options": json.loads(args.model_options),
@@ -100,16 +106,18 @@ def formatted(values: list[float]) -> str:
 def table(paths: list[str]) -> str:
     """Markdown rows: test V.U.N., PGD and gran MMDs (mean ± std over sampling seeds), with the floor."""
     lines = [
-        "| dataset | budget | steps | sampler | generated | sampling (s) | V.U.N. | PGD | degree | clustering | orbit "
-        "| spectral |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | model | budget | steps | sampler | generated | sampling (s) | V.U.N. | PGD | degree | clustering "
+        "| orbit | spectral |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in paths:
         report = json.loads(Path(path).read_text())
         rows = report["test"]
         cells = [
             report["dataset"],
-            f"{report['minutes']:g} min ({report['device']}"
+            GRAPH_MODELS[report.get("model", "graph")].__name__,
+            (f"{report['minutes']:g} min" if report["minutes"] else "defaults")
+            + f" ({report['device']}"
             + (f", {report['threads']} thread)" if report["device"] == "cpu" else ")"),
             str(report["steps"]),
             report["chosen_setting"],
@@ -122,7 +130,7 @@ def table(paths: list[str]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
         floor = report["floor"]
         lines.append(
-            f"| {report['dataset']} | real-vs-real floor | | | {rows[0]['num']} | | | | "
+            f"| {report['dataset']} | | real-vs-real floor | | | {rows[0]['num']} | | | | "
             + " | ".join(f"{floor[s]['mean']:.4f} ± {floor[s]['std']:.4f}" for s in STATS)
             + " |"
         )
@@ -133,11 +141,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", nargs="+", help="print a Markdown table of these result files")
     parser.add_argument("--dataset", choices=["planar", "sbm", "lobster"], default="planar")
-    parser.add_argument("--minutes", type=float, default=60.0, help="training wall-time budget")
+    parser.add_argument(
+        "--minutes", type=float, default=60.0, help="training wall-time budget (0: the model's default budget)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed (and validation split)")
     parser.add_argument("--setting", action="append", help="SAMPLER:STEPS[:STEP_SIZE], repeatable")
     parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--model-options", default="{}", help="JSON of GraphEBM options")
+    parser.add_argument("--model", choices=sorted(GRAPH_MODELS), default="graph", help="GraphEBM or LatentGraphEBM")
+    parser.add_argument("--model-options", default="{}", help="JSON of the model's options")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--run-root", default="runs/large")
     parser.add_argument("--out")
