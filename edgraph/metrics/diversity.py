@@ -33,14 +33,18 @@ def _invariants(graph: nx.Graph) -> Invariants:
     return key, tuple(sorted(nx.triangles(graph).values()))
 
 
-def _classes(graphs: Sequence[nx.Graph]) -> dict[Invariants, list[nx.Graph]]:
-    """One representative per isomorphism class, bucketed by invariants."""
-    buckets: dict[Invariants, list[nx.Graph]] = {}
-    for graph in graphs:
-        bucket = buckets.setdefault(_invariants(graph), [])
-        if not any(nx.is_isomorphic(graph, other) for other in bucket):
-            bucket.append(graph)
-    return buckets
+def _isomorph_known(buckets: dict[Invariants, list[nx.Graph]], graph: nx.Graph, key: Invariants) -> bool:
+    """Whether a graph isomorphic to ``graph`` is in its bucket ``key``."""
+    return any(nx.is_isomorphic(graph, other) for other in buckets.get(key, ()))
+
+
+def _add_if_new(buckets: dict[Invariants, list[nx.Graph]], graph: nx.Graph) -> bool:
+    """Add ``graph`` to its bucket unless an isomorphic graph is there; whether it was added."""
+    key = _invariants(graph)
+    new = not _isomorph_known(buckets, graph, key)
+    if new:
+        buckets.setdefault(key, []).append(graph)
+    return new
 
 
 def first_of_class(graphs: Sequence[nx.Graph]) -> list[bool]:
@@ -51,14 +55,7 @@ def first_of_class(graphs: Sequence[nx.Graph]) -> list[bool]:
     [True, False, True]
     """
     buckets: dict[Invariants, list[nx.Graph]] = {}
-    flags = []
-    for graph in graphs:
-        bucket = buckets.setdefault(_invariants(graph), [])
-        new = not any(nx.is_isomorphic(graph, other) for other in bucket)
-        if new:
-            bucket.append(graph)
-        flags.append(new)
-    return flags
+    return [_add_if_new(buckets, graph) for graph in graphs]
 
 
 def novel_to(graphs: Sequence[nx.Graph], reference: Sequence[nx.Graph]) -> list[bool]:
@@ -67,8 +64,10 @@ def novel_to(graphs: Sequence[nx.Graph], reference: Sequence[nx.Graph]) -> list[
     >>> novel_to([nx.path_graph(3), nx.cycle_graph(4)], [nx.star_graph(2)])
     [False, True]
     """
-    known = _classes(reference)
-    return [not any(nx.is_isomorphic(graph, other) for other in known.get(_invariants(graph), [])) for graph in graphs]
+    known: dict[Invariants, list[nx.Graph]] = {}
+    for graph in reference:
+        _add_if_new(known, graph)
+    return [not _isomorph_known(known, graph, _invariants(graph)) for graph in graphs]
 
 
 def graph_uniqueness(graphs: Sequence[GraphLike], clean: bool = True) -> float:
