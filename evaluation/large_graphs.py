@@ -1,13 +1,16 @@
 """Planar, SBM and lobster graphs (64-187 nodes) on a CPU or GPU budget: V.U.N., MMD and PGD.
 
-One training run per dataset on the training graphs minus a validation fifth, for ``--minutes``
-wall minutes; each ``--setting`` of the sampler is scored on the validation graphs (V.U.N., then
+One training run per dataset of ``GraphEBM`` or ``LatentGraphEBM`` (``--model graph|latent``) on
+the training graphs minus a validation fifth, for ``--minutes`` wall minutes (0: the model's own
+default budget); each ``--setting`` of the sampler is scored on the validation graphs (V.U.N., then
 the sum of the gran-protocol MMDs), and only the best one samples for the test split, which is
 scored once: V.U.N., MMD against the test graphs next to the real-vs-real floor at the same
 sample size, and the PolyGraph Discrepancy.
 
     python evaluation/large_graphs.py --dataset planar --minutes 60 --setting gwg:2000 --setting dmala:200:0.1 \\
         --out evaluation/results/large/planar.json
+    python evaluation/large_graphs.py --dataset sbm --model latent --minutes 0 --setting mala:1000:0.05 \\
+        --out evaluation/results/large/sbm_latent.json
     python evaluation/large_graphs.py --table evaluation/results/large/*.json
 """
 
