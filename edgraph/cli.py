@@ -411,14 +411,15 @@ def _evaluate(args: argparse.Namespace) -> None:
             line += f"{floor[stat]['mean']:>14.5f} ± {floor[stat]['std']:.5f}"
         print(line)
     pgd: dict[str, float | str] = {}
-    if args.dataset in VALIDITY:
-        assert training is not None
-        vun = graph_vun(generated, training, args.dataset)
+    family = dataset_info(args.dataset).family if args.dataset else None
+    if family in VALIDITY:
+        assert training is not None and family is not None
+        vun = graph_vun(generated, training, family)
         diversity.update(vun)
         print(
             f"valid {vun['valid']:.3f}, unique {vun['unique']:.3f}, novel {vun['novel']:.3f}, "
             f"V.U.N. {vun['vun']:.3f} of {len(generated)} generated graphs "
-            f"({args.dataset} validity test; graphs as generated, not cleaned)"
+            f"({family} validity test; graphs as generated, not cleaned)"
         )
         if args.pgd:
             pgd = _print_pgd(generated, reference, name)
@@ -446,8 +447,13 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _datasets(args: argparse.Namespace) -> None:
-    for name in [args.dataset] if args.dataset else sorted(DATASETS):
-        print(json.dumps({"dataset": name, "split": args.split, **describe(load_graphs(name, args.split, args.root))}))
+    if args.dataset:
+        summary = describe(load_graphs(args.dataset, args.split, args.root))
+        print(json.dumps({"dataset": args.dataset, "split": args.split, **summary}))
+        return
+    # listing only: building every dataset would also build the 16,384-graph "-L" sets
+    for name, info in sorted(DATASETS.items()):
+        print(f"{name:<22}{info.description} (test split: the first {info.num_test}; up to {info.max_nodes} nodes)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -650,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
 
     data = commands.add_parser("datasets", help="summarise the graph datasets")
-    data.add_argument("--dataset", choices=sorted(DATASETS), help="one dataset (default: all)")
+    data.add_argument("--dataset", choices=sorted(DATASETS), help="describe one split (default: list the datasets)")
     data.add_argument("--split", default="all", choices=["train", "test", "all"])
     data.add_argument("--root", help=root_help)
     data.set_defaults(run=_datasets)

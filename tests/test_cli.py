@@ -221,3 +221,21 @@ def test_a_run_saved_when_flips_replaced_eps_resumes(tmp_path):
     assert main(["train", "--out", str(run), "--resume", "--max-steps", "4", "--no-progress"]) == 0
     assert torch.load(checkpoint, weights_only=True)["global_step"] == 4
     assert json.loads((run / "config.json").read_text())["eps"] == 0.5
+
+
+def test_datasets_lists_without_building_and_describes_one_split(capsys, monkeypatch):
+    from edgraph.datasets import graph_benchmarks
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("listing the datasets built one")
+
+    monkeypatch.setattr(graph_benchmarks, "load_graphs", refuse)
+    monkeypatch.setattr("edgraph.cli.load_graphs", refuse)
+    assert main(["datasets"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == len(graph_benchmarks.DATASETS)
+    assert any(line.startswith("planar_l") and "first 4096" in line for line in listing)
+    monkeypatch.undo()
+    assert main(["datasets", "--dataset", "ego_small", "--split", "test"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["dataset"], summary["split"], summary["num_graphs"]) == ("ego_small", "test", 40)

@@ -32,12 +32,14 @@ COMMUNITY_GDSS_SHA256 = "ecd5471d5aff271bd1d9559812b708e8bc465ea8c9a990945b51f5a
 
 @dataclass(frozen=True)
 class GraphDataset:
-    """A named dataset: how to build all its graphs, its test-split size and padding size."""
+    """A named dataset: how to build all its graphs, its test-split size and padding size, and
+    the family whose validity test (:data:`~edgraph.metrics.vun.VALIDITY`) its graphs pass, if any."""
 
     build: Callable[[os.PathLike | str | None], list[nx.Graph]]
     num_test: int
     max_nodes: int
     description: str
+    family: str | None = None
 
 
 def ego_small(root: str | os.PathLike | None = None) -> list[nx.Graph]:
@@ -48,13 +50,11 @@ def ego_small(root: str | os.PathLike | None = None) -> list[nx.Graph]:
     first 200. The processed graphs are cached as JSON keyed by the raw file's checksum and the
     builder's version, and verified by their own checksum when read.
     """
-    cache = cache_dir() / "processed" / f"ego_small-{CITESEER_SHA256[:12]}-v{BUILDER_VERSION}.json"
-    cached = read_cache(cache)
-    if cached is not None:
-        try:
-            return graphs_from_json(json.loads(cached))
-        except ValueError:
-            pass  # a cache this version cannot read is rebuilt below
+    name = f"ego_small-{CITESEER_SHA256[:12]}"
+    return _cached_graphs(name, lambda: _build_ego_small(root))
+
+
+def _build_ego_small(root: str | os.PathLike | None) -> list[nx.Graph]:
     adjacency = load_container_pickle(fetch(CITESEER_FILE, CITESEER_URL, CITESEER_SHA256, root))
     citeseer = nx.from_dict_of_lists(adjacency)
     largest = citeseer.subgraph(max(nx.connected_components(citeseer), key=len))
@@ -67,6 +67,21 @@ def ego_small(root: str | os.PathLike | None = None) -> list[nx.Graph]:
             graphs.append(nx.convert_node_labels_to_integers(ego))
         if len(graphs) == 200:
             break
+    return graphs
+
+
+def _cached_graphs(name: str, build: Callable[[], list[nx.Graph]]) -> list[nx.Graph]:
+    """The graphs ``build()`` makes, cached as JSON in :func:`~edgraph.datasets.cache_dir`'s
+    ``processed/{name}-v{BUILDER_VERSION}.json`` and verified by their own checksum when read
+    (a missing, damaged or unreadable cache is rebuilt)."""
+    cache = cache_dir() / "processed" / f"{name}-v{BUILDER_VERSION}.json"
+    cached = read_cache(cache)
+    if cached is not None:
+        try:
+            return graphs_from_json(json.loads(cached))
+        except ValueError:
+            pass  # a cache this version cannot read is rebuilt below
+    graphs = build()
     write_cache(cache, json.dumps(graphs_to_json(graphs)).encode())
     return graphs
 
@@ -171,6 +186,29 @@ def lobster(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: in
     return random_lobsters(80, 10, 100, seed, num_graphs)
 
 
+#: PolyGraph's "-L" sizes (Krimmel et al., ICLR 2026): 8,192 training, 4,096 validation and 4,096
+#: test graphs. The training split here is the first two together; models hold out their own
+#: validation part of it.
+LARGE_SIZES = {"test": 4096, "train": 8192 + 4096}
+
+
+def large(family: Callable[..., list[nx.Graph]]) -> Callable[[os.PathLike | str | None], list[nx.Graph]]:
+    """The "-L" version of a seeded family (:func:`planar`, :func:`sbm` or :func:`lobster`): the
+    same recipe drawn from seed 1 for :data:`LARGE_SIZES` graphs in all (test split first),
+    cached after the first build.
+
+    >>> large(planar).__name__
+    'planar_l'
+    """
+
+    def build(root: os.PathLike | str | None = None) -> list[nx.Graph]:
+        total = sum(LARGE_SIZES.values())
+        return _cached_graphs(f"{family.__name__}_l-{total}", lambda: family(seed=1, num_graphs=total))
+
+    build.__name__ = f"{family.__name__}_l"
+    return build
+
+
 def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]:
     """The 100 grids ``grid_2d_graph(m, n)``, m, n in 10..19, in a seeded random order."""
     graphs = [nx.convert_node_labels_to_integers(nx.grid_2d_graph(m, n)) for m in range(10, 20) for n in range(10, 20)]
@@ -188,9 +226,12 @@ DATASETS: dict[str, GraphDataset] = {
     "sbm_small": GraphDataset(sbm_small, 20, 24, "100 three-block SBMs, 15..24 nodes, seed 0"),
     "lobster_small": GraphDataset(lobster_small, 20, 24, "100 lobster trees, 15..24 nodes, seed 0"),
     "grid": GraphDataset(grid, 20, 361, "100 2-D grids, 100..361 nodes"),
-    "planar": GraphDataset(planar, 40, 64, "200 Delaunay triangulations of 64 random points, seed 0"),
-    "sbm": GraphDataset(sbm, 40, 200, "200 SBMs of 2..5 blocks of 20..40 nodes, seed 0"),
-    "lobster": GraphDataset(lobster, 20, 100, "100 lobster trees of 10..100 nodes, seed 0"),
+    "planar": GraphDataset(planar, 40, 64, "200 Delaunay triangulations of 64 random points, seed 0", "planar"),
+    "sbm": GraphDataset(sbm, 40, 200, "200 SBMs of 2..5 blocks of 20..40 nodes, seed 0", "sbm"),
+    "lobster": GraphDataset(lobster, 20, 100, "100 lobster trees of 10..100 nodes, seed 0", "lobster"),
+    "planar_l": GraphDataset(large(planar), LARGE_SIZES["test"], 64, "planar's recipe, -L sizes", "planar"),
+    "sbm_l": GraphDataset(large(sbm), LARGE_SIZES["test"], 200, "sbm's recipe, -L sizes", "sbm"),
+    "lobster_l": GraphDataset(large(lobster), LARGE_SIZES["test"], 100, "lobster's recipe, -L sizes", "lobster"),
 }
 
 
@@ -208,9 +249,9 @@ def dataset_info(name: str) -> GraphDataset:
 def load_graphs(name: str, split: str = "all", root: str | os.PathLike | None = None) -> list[nx.Graph]:
     """Graphs of a benchmark dataset: ``split`` is ``"train"``, ``"test"`` or ``"all"``.
 
-    The test split is the first ``num_test`` graphs (ego_small: 40; the others: 20) and the
-    training split the rest, as in GDSS. ``root``: argument, else ``$EDGRAPH_DATA``, else
-    ``<repo>/datasets``.
+    The test split is the first ``num_test`` graphs (ego_small, planar and sbm: 40; the "-L"
+    sets: 4,096; the others: 20) and the training split the rest, as in GDSS. ``root``: argument,
+    else ``$EDGRAPH_DATA``, else ``<repo>/datasets``.
 
     >>> graphs = load_graphs("ego_small", split="test")
     >>> len(graphs)
