@@ -107,11 +107,12 @@ def formatted(values: list[float]) -> str:
 
 
 def table(paths: list[str]) -> str:
-    """Markdown rows: test V.U.N., PGD and gran MMDs (mean ± std over sampling seeds), with the floor."""
+    """Markdown rows, one per training run (seed): test V.U.N., PGD and gran MMDs (mean ± std over
+    sampling seeds), with the floor."""
     lines = [
-        "| dataset | model | budget | steps | sampler | generated | sampling (s) | V.U.N. | PGD | degree | clustering "
-        "| orbit | spectral |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | model | seed | budget | steps | sampler | generated | sampling (s) | V.U.N. | PGD | degree "
+        "| clustering | orbit | spectral |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     reports = [json.loads(Path(path).read_text()) for path in paths]
     for i, report in enumerate(reports):
@@ -119,6 +120,7 @@ def table(paths: list[str]) -> str:
         cells = [
             report["dataset"],
             GRAPH_MODELS[report.get("model", "graph")].__name__,
+            str(report["seed"]),
             (f"{report['minutes']:g} min" if report["minutes"] else "defaults")
             + f" ({report['device']}"
             + (f", {report['threads']} thread)" if report["device"] == "cpu" else ")"),
@@ -134,7 +136,7 @@ def table(paths: list[str]) -> str:
         if i + 1 == len(reports) or reports[i + 1]["dataset"] != report["dataset"]:  # one floor per dataset
             floor = report["floor"]
             lines.append(
-                f"| {report['dataset']} | | real-vs-real floor | | | {rows[0]['num']} | | | | "
+                f"| {report['dataset']} | | | real-vs-real floor | | | {rows[0]['num']} | | | | "
                 + " | ".join(f"{floor[s]['mean']:.4f} ± {floor[s]['std']:.4f}" for s in STATS)
                 + " |"
             )
