@@ -258,7 +258,7 @@ def test_larger_families_regenerate_the_recorded_graphs(name):
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY_SHA256))
-def test_large_versions_split_and_cache_their_recipe_drawn_from_seed_1(name, tmp_path, monkeypatch):
+def test_large_versions_split_and_cache_their_recipe_drawn_from_seed_1(name, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("EDGRAPH_CACHE", str(tmp_path))
     large = f"{name}_l"
     monkeypatch.setattr(graph_datasets, "LARGE_SIZES", {"test": 3, "train": 5})
@@ -268,6 +268,7 @@ def test_large_versions_split_and_cache_their_recipe_drawn_from_seed_1(name, tmp
     test, train = load_graphs(large, "test"), load_graphs(large, "train")
     assert [sorted(g.edges) for g in test + train] == expected
     assert len(train) == 5
+    assert capsys.readouterr().err.count(f"building {large} (8 graphs") == 1  # once: the second load read the cache
     cache = tmp_path / "processed" / f"{large}-8-v{graph_datasets.BUILDER_VERSION}.json"
     assert cache.exists()
     cache.write_text("[]")  # a damaged cache is rebuilt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -203,7 +204,12 @@ def large(family: Callable[..., list[nx.Graph]]) -> Callable[[os.PathLike | str 
 
     def build(root: os.PathLike | str | None = None) -> list[nx.Graph]:
         total = sum(LARGE_SIZES.values())
-        return _cached_graphs(f"{family.__name__}_l-{total}", lambda: family(seed=1, num_graphs=total))
+
+        def draw() -> list[nx.Graph]:
+            print(f"building {family.__name__}_l ({total} graphs; cached afterwards)", file=sys.stderr, flush=True)
+            return family(seed=1, num_graphs=total)
+
+        return _cached_graphs(f"{family.__name__}_l-{total}", draw)
 
     build.__name__ = f"{family.__name__}_l"
     return build
