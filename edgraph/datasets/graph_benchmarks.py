@@ -187,9 +187,9 @@ def lobster(root: str | os.PathLike | None = None, seed: int = 0, num_graphs: in
     return random_lobsters(80, 10, 100, seed, num_graphs)
 
 
-#: PolyGraph's "-L" sizes (Krimmel et al., ICLR 2026): 8,192 training, 4,096 validation and 4,096
-#: test graphs. The training split here is the first two together; models hold out their own
-#: validation part of it.
+#: Split sizes of the "-L" sets, which follow PolyGraph (Krimmel et al., ICLR 2026) with 8,192
+#: training, 4,096 validation and 4,096 test graphs. The training split here is the first two
+#: together; models hold out their own validation part of it.
 LARGE_SIZES = {"test": 4096, "train": 8192 + 4096}
 
 
