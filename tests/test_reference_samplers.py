@@ -1,0 +1,56 @@
+"""evaluation/reference_samplers.py: the edits are what they say, and the CLI writes its report and table."""
+
+import importlib
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from edgraph.metrics import graph_novelty
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "evaluation"))
+reference_samplers = importlib.import_module("reference_samplers")
+
+
+@pytest.mark.parametrize("pairs", [1, 2, 5])
+def test_toggled_changes_exactly_that_many_pairs(pairs):
+    rng = random.Random(pairs)
+    for seed in range(20):
+        graph = nx.gnp_random_graph(7, 0.4, seed=seed)
+        before = {frozenset(e) for e in graph.edges()}
+        edited = reference_samplers.toggled(graph, pairs, rng)
+        after = {frozenset(e) for e in edited.edges()}
+        assert len(before ^ after) == pairs
+        assert set(edited) == set(graph)
+        assert {frozenset(e) for e in graph.edges()} == before  # the input is left as it was
+
+
+def test_near_copies_are_copies_or_novel_one_pair_edits():
+    train = [nx.gnp_random_graph(8, 0.5, seed=s) for s in range(10)]
+    sample = reference_samplers.samplers("community_small", train, required=0.3)["near_copies"]
+    graphs = sample(300, 0)
+    novel = [g for g in graphs if graph_novelty([g], train) == 1]
+    copies = [g for g in graphs if graph_novelty([g], train) == 0]
+    assert len(novel) + len(copies) == len(graphs)
+    assert all(any(g is t for t in train) for g in copies)
+    # Binomial(300, 0.3): the share lies within 0.3 ± 0.1 except with probability below 1e-3
+    assert abs(len(novel) / len(graphs) - 0.3) < 0.1
+    edges = [{frozenset(e) for e in t.edges()} for t in train]
+    assert all(min(len({frozenset(e) for e in g.edges()} ^ t) for t in edges) == 1 for g in novel)
+
+
+def test_cli_writes_report_and_table(tmp_path):
+    out = tmp_path / "refs.json"
+    script = str(REPO / "evaluation" / "reference_samplers.py")
+    command = [sys.executable, script, "--datasets", "sbm_small", "--seeds", "0", "--num", "16", "--out", str(out)]
+    subprocess.run(command, check=True, cwd=REPO, timeout=300, capture_output=True)
+    report = json.loads(out.read_text())
+    assert [row["sampler"] for row in report["rows"]] == ["flip1", "flip2", "near_copies", "recipe"]
+    assert all(row["required_novelty"] == 0.5 and len(row["runs"]) == 1 for row in report["rows"])
+    table = subprocess.run([sys.executable, script, "--table", str(out)], check=True, capture_output=True, text=True)
+    assert table.stdout.count("| sbm_small |") == 4
