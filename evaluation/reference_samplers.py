@@ -17,6 +17,11 @@ samplers a reader should compare a model with:
   sbm_small and lobster_small: their own; community_small_gdss: GraphRNN's published community
   recipe, which ``community_small`` is drawn by). A model of the recipe would score this.
 
+For the families of random graphs, the floor is also computed with the training split replaced
+by fresh draws of the same size from the recipe (``--floor-draws``, against the same test split):
+how far the floor itself moves with the draw of the training graphs, which its ± (over resamples of
+one training split) does not show.
+
     python evaluation/reference_samplers.py --out evaluation/results/graphs/reference_samplers.json
     python evaluation/reference_samplers.py --table evaluation/results/graphs/reference_samplers.json
 """
@@ -45,8 +50,9 @@ RECIPES: dict[str, Callable[..., list[nx.Graph]]] = {
     "sbm_small": graph_benchmarks.sbm_small,
     "lobster_small": graph_benchmarks.lobster_small,
 }
-#: Recipe seeds start here, far from the seeds the datasets were drawn from.
-RECIPE_SEED = 1000
+#: Recipe seeds start here, far from the seeds the datasets were drawn from; training splits drawn
+#: afresh for the floor start at the second.
+RECIPE_SEED, FLOOR_DRAW_SEED = 1000, 2000
 #: The novelty required of samples: the test graphs' own less this margin ...
 NOVELTY_MARGIN = 0.1
 #: ... except on families of random graphs, whose test graphs are all novel.
@@ -100,7 +106,7 @@ def samplers(dataset: str, train: list[nx.Graph], required: float) -> dict[str, 
 
 
 def run(args: argparse.Namespace) -> dict:
-    rows = []
+    rows, floor_draws = [], {}
     for dataset in args.datasets:
         train, test = load_graphs(dataset, "train"), load_graphs(dataset, "test")
         data_novelty = graph_novelty(test, train, clean=False)
@@ -115,7 +121,11 @@ def run(args: argparse.Namespace) -> dict:
             row = {"dataset": dataset, "sampler": name, "required_novelty": required, "data_novelty": data_novelty}
             rows.append({**row, "floor": floor, "runs": runs})
             print(json.dumps({**row, "mmd": runs[0]["mmd"], "novelty": runs[0]["novelty"]}), flush=True)
-    return {"num": args.num, "seeds": args.seeds, "rows": rows, **provenance()}
+        if dataset in RANDOM_FAMILY_NOVELTY:
+            draws = [RECIPES[dataset](seed=FLOOR_DRAW_SEED + d, num_graphs=len(train)) for d in range(args.floor_draws)]
+            floors = [reference_floor(graphs, test, args.num, stats=STATS) for graphs in draws]
+            floor_draws[dataset] = {"own": floor, "draws": floors}
+    return {"num": args.num, "seeds": args.seeds, "rows": rows, "floor_draws": floor_draws, **provenance()}
 
 
 def table(path: str) -> str:
@@ -133,6 +143,14 @@ def table(path: str) -> str:
         novel = statistics.fmean(r["novelty"] for r in row["runs"])
         cells += [f"{novel:.2f}", f"{row['required_novelty']:.2f}"]
         lines.append(f"| {row['dataset']} | {row['sampler']} | " + " | ".join(cells) + " |")
+    lines += ["", "| dataset | floor | degree | clustering | orbit |", "|---|---|---|---|---|"]
+    for dataset, floors in report["floor_draws"].items():
+        own = [f"{floors['own'][s]['mean']:.4f}" for s in STATS]
+        lines.append(f"| {dataset} | the dataset's training split | " + " | ".join(own) + " |")
+        ranges = [[f[s]["mean"] for f in floors["draws"]] for s in STATS]
+        cells = [f"{min(r):.4f}–{max(r):.4f}" for r in ranges]
+        label = f"{len(floors['draws'])} fresh training splits (min–max)"
+        lines.append(f"| {dataset} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -141,6 +159,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--num", type=int, default=1024)
+    parser.add_argument("--floor-draws", type=int, default=4, help="fresh training splits per random family")
     parser.add_argument("--out")
     parser.add_argument("--table", help="print the Markdown table of this result file")
     args = parser.parse_args()

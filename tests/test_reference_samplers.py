@@ -47,10 +47,13 @@ def test_near_copies_are_copies_or_novel_one_pair_edits():
 def test_cli_writes_report_and_table(tmp_path):
     out = tmp_path / "refs.json"
     script = str(REPO / "evaluation" / "reference_samplers.py")
-    command = [sys.executable, script, "--datasets", "sbm_small", "--seeds", "0", "--num", "16", "--out", str(out)]
+    command = [sys.executable, script, "--datasets", "sbm_small", "--seeds", "0", "--num", "16", "--floor-draws", "2"]
+    command += ["--out", str(out)]
     subprocess.run(command, check=True, cwd=REPO, timeout=300, capture_output=True)
     report = json.loads(out.read_text())
     assert [row["sampler"] for row in report["rows"]] == ["flip1", "flip2", "near_copies", "recipe"]
     assert all(row["required_novelty"] == 0.5 and len(row["runs"]) == 1 for row in report["rows"])
     table = subprocess.run([sys.executable, script, "--table", str(out)], check=True, capture_output=True, text=True)
-    assert table.stdout.count("| sbm_small |") == 4
+    assert table.stdout.count("| sbm_small |") == 6
+    assert len(report["floor_draws"]["sbm_small"]["draws"]) == 2
+    assert "| sbm_small | 2 fresh training splits (min–max) |" in table.stdout
