@@ -36,7 +36,7 @@ from edgraph.energies.terms import TERMS, EnergyTerm, term_from_spec
 from edgraph.graphs import graph_labels, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, LatentGraphEBM, checkpoint_format
-from edgraph.models.base import RUN_ARTEFACTS
+from edgraph.models.base import RUN_ARTEFACTS, is_main_process
 from edgraph.models.graph import GraphConfig, saved_graph_config
 from edgraph.models.latent import TRAININGS, LatentConfig
 from edgraph.samplers import CONTINUOUS_SAMPLERS, DISCRETE_SAMPLERS
@@ -175,14 +175,16 @@ def _train(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     labelled = {} if labels is None else {"labels": labels}
     model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **labelled, **train_options)
-    if torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+    if not is_main_process():
         return
     if "graphs" in run_info:
         shown = data
     else:
         shown = [] if dataset in MOLECULE_DATASETS else load_graphs(dataset, "test", args.root)
     _write_figures(model, run_dir, shown)
-    print(f"trained {model.steps_trained} steps in {time.perf_counter() - start:.0f} s; model: {run_dir / 'model.pt'}")
+    seconds = time.perf_counter() - start
+    chosen = f"; decoder temperature {model.decoder_temperature}" if isinstance(model, LatentGraphEBM) else ""
+    print(f"trained {model.steps_trained} steps in {seconds:.0f} s{chosen}; model: {run_dir / 'model.pt'}")
 
 
 def _molecule_split(dataset: str, split: str) -> str:

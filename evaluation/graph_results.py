@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> dict:
                 "train_seconds": train_seconds,
                 "steps": model.steps_trained,
                 "selected_step": model.selected_step,
+                "decoder_temperature": getattr(model, "decoder_temperature", None),
                 "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
                 "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
                 "validation_log": [str(p) for p in metrics_files(run_dir)],

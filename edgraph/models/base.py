@@ -150,6 +150,13 @@ class EnergyModel(ABC):
             "training_data": self.training_data,
         }
 
+    def _read_metadata(self, meta: dict[str, Any]) -> None:
+        """Restore what :meth:`metadata` saved besides the config, which built the model."""
+        self._set_training_data(meta["training_data"])
+        self.steps_trained = int(meta["steps_trained"])
+        selected = meta.get("selected_step")
+        self.selected_step = None if selected is None else int(selected)
+
     def _fit(
         self,
         record: dict[str, Tensor],
@@ -395,10 +402,7 @@ class EnergyModel(ABC):
         meta = payload.get("edgraph", payload)
         try:
             model = cls(**cls._saved_config(meta["config"]))
-            model._set_training_data(meta["training_data"])
-            model.steps_trained = int(meta["steps_trained"])
-            selected = meta.get("selected_step")
-            model.selected_step = None if selected is None else int(selected)
+            model._read_metadata(meta)
             if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
                 weights = payload["state_dict"]
                 raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
@@ -422,6 +426,13 @@ class EnergyModel(ABC):
     def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         """The constructor arguments of a saved config, in this version's terms."""
         return config
+
+
+def is_main_process() -> bool:
+    """Whether this process writes a run's shared files: the only one, or rank 0 of a
+    distributed run (every rank trains; one saves)."""
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    return not distributed or torch.distributed.get_rank() == 0
 
 
 def hold_out(items: list, fraction: float, seed: int) -> tuple[list, list]:

@@ -60,6 +60,8 @@ DEFAULT_LABEL_DROPOUT = 0.1
 #: Validation chooses among snapshots whose samples are at least as novel as the held-out graphs
 #: are to the training graphs, less this margin (:func:`novelty_required`).
 NOVELTY_MARGIN = 0.1
+#: What a validation check scores against held-out graphs.
+VALIDATION_STATS = ("degree", "clustering", "orbit")
 #: Sampling chains run in this many groups of similar node counts, each padded to its largest graph.
 SAMPLING_GROUPS = 3
 
@@ -445,9 +447,10 @@ def fit_graphs(
     reference: Sequence[GraphLike] | None,
     run_info: dict[str, Any] | None,
     train_options: dict[str, Any],
-) -> None:
+) -> tuple[list[GraphLike], list[GraphLike]]:
     """Train a graph model on ``graphs`` (see :meth:`edgraph.GraphEBM.fit`): hold out the
-    validation share, add periodic validation, and train (``EnergyModel._fit``)."""
+    validation share, add periodic validation, and train (``EnergyModel._fit``); return the
+    graphs it trained on and the held-out ones."""
     from edgraph.training import TrainConfig
 
     config = TrainConfig.from_dict(train_options)
@@ -458,10 +461,9 @@ def fit_graphs(
     if held_out and config.val_every == 0:
         train_options = {**train_options, "val_every": config.checkpoint_every}
     targets = held_out or (graphs if reference is None else reference)
-    stats = ("degree", "clustering", "orbit") if held_out else ("degree", "clustering")
+    stats = VALIDATION_STATS if held_out else ("degree", "clustering")
 
     def callbacks(module: EnergyModule) -> list[pl.Callback]:
-        from edgraph.metrics import graph_mmd_dense
         from edgraph.training import PeriodicValidation
 
         config = module.config
@@ -470,11 +472,8 @@ def fit_graphs(
         required = novelty_required(held_out, graphs) if held_out else 0.0
 
         def evaluate() -> dict[str, float]:
-            adj, node_mask = model.sample_tensors(config.val_graphs, seed=0, energy=module.ema)
-            metrics = graph_mmd_dense(adj, node_mask, targets, stats=stats)
-            if held_out:
-                metrics["novelty"] = graph_novelty(dense_to_graphs(adj, node_mask), graphs)
-            return metrics
+            train = graphs if held_out else None
+            return validation_metrics(model, config.val_graphs, targets, stats, train, energy=module.ema)
 
         def score(metrics: dict[str, float]) -> tuple[float, float]:
             return validation_score(metrics, stats, required)
@@ -490,6 +489,34 @@ def fit_graphs(
         return [validation]
 
     model._fit(model.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
+    return graphs, held_out
+
+
+def validation_metrics(
+    model: EnergyModel,
+    num: int,
+    targets: Sequence[GraphLike],
+    stats: Sequence[str],
+    train: Sequence[GraphLike] | None = None,
+    energy: nn.Module | None = None,
+    **options: Any,
+) -> dict[str, float]:
+    """One validation check: the gdss MMD over ``stats`` between ``num`` samples (seed 0) and
+    ``targets``, with the samples' novelty against ``train`` when it is given. ``energy`` and
+    ``options`` are passed to :meth:`~edgraph.models.base.EnergyModel.sample_tensors`.
+
+    >>> graphs = [nx.path_graph(4), nx.star_graph(3)] * 4
+    >>> model = GraphEBM(max_nodes=4, hidden=8, layers=1).fit(graphs, max_steps=2, progress=False)
+    >>> sorted(validation_metrics(model, 8, graphs, ["degree"], train=graphs, steps=2))
+    ['degree', 'novelty']
+    """
+    from edgraph.metrics import graph_mmd_dense
+
+    adj, node_mask = model.sample_tensors(num, seed=0, energy=energy, **options)
+    metrics = graph_mmd_dense(adj, node_mask, targets, stats=stats)
+    if train is not None:
+        metrics["novelty"] = graph_novelty(dense_to_graphs(adj, node_mask), train)
+    return metrics
 
 
 def novelty_required(

@@ -44,7 +44,14 @@ matching per training graph and step.
 **Sampling** draws :math:`z_0 \sim \mathcal N(0, I)`, runs MALA on
 :math:`U(z) = E_\theta(z) + \tfrac12\lVert z\rVert^2` for ``sampler_steps`` steps (none for the
 Gaussian prior, whose samples are exact) and draws :math:`x \sim p_\beta(x \mid z)`: a node
-count from the decoder's softmax, then each pair of those nodes an edge with its probability.
+count from the decoder's softmax, then each pair of those nodes an edge with its probability
+:math:`\sigma(\ell_{ij} / T)`, where :math:`\ell_{ij}` is the decoder's logit and :math:`T` the
+decoder temperature (``decoder_temperature``, 1 by default). A decoder that draws every pair
+independently given :math:`z` blurs structure that the pairs share (two communities, say) into
+edge probabilities between 0 and 1; :math:`T < 1` sharpens them towards the graph :math:`z` stands
+for, at the price of diversity. When :meth:`LatentGraphEBM.fit` holds out validation graphs, it
+chooses :math:`T` on them after training, among :data:`DECODER_TEMPERATURES`
+(:meth:`LatentGraphEBM.choose_decoder_temperature`).
 """
 
 from __future__ import annotations
@@ -65,8 +72,15 @@ from edgraph.energies.feedforward import TiltedGaussianEnergy
 from edgraph.energies.gnn import NODE_FEATURES, GraphReadout, mlp
 from edgraph.energies.terms import EnergyTerm
 from edgraph.graphs import GraphLike, dense_to_graphs, edges_to_adj, node_mask_from_pairs, num_pairs, pair_mask
-from edgraph.models.base import EnergyModel, States, check_options
-from edgraph.models.graph import fit_graphs, graph_record
+from edgraph.models.base import EnergyModel, States, check_options, is_main_process
+from edgraph.models.graph import (
+    VALIDATION_STATS,
+    fit_graphs,
+    graph_record,
+    novelty_required,
+    validation_metrics,
+    validation_score,
+)
 from edgraph.objectives import contrastive_divergence, energy_discrepancy
 from edgraph.perturbations import Gaussian
 from edgraph.samplers import CONTINUOUS_SAMPLERS, Langevin, Sampler
@@ -83,6 +97,11 @@ TRAININGS = ("vae", "joint")
 #: against them, so that the model keeps the weights that scored best among those novel enough
 #: (:func:`~edgraph.models.graph.novelty_required`).
 FIT_DEFAULTS: dict[str, Any] = {"max_steps": 20_000, "val_fraction": 0.2, "val_every": 1000, "val_graphs": 256}
+#: The decoder temperatures validation chooses among, warmest first (ties keep the warmer).
+DECODER_TEMPERATURES = (1.0, 0.85, 0.7, 0.6, 0.5)
+#: How much less novel than at :math:`T = 1` a colder decoder's samples may be: sharpening draws
+#: samples towards the graphs the codes came from, and must not buy its MMD by copying them.
+TEMPERATURE_NOVELTY_DROP = 0.05
 
 
 @dataclass(kw_only=True)
@@ -416,6 +435,15 @@ class LatentGraphEBM(LatentEBM):
                 posterior_step_size=posterior_step_size,
             )
         )
+        self.decoder_temperature = 1.0
+
+    def metadata(self) -> dict[str, Any]:
+        """What :meth:`~edgraph.models.base.EnergyModel.metadata` holds, and the decoder temperature."""
+        return {**super().metadata(), "decoder_temperature": self.decoder_temperature}
+
+    def _read_metadata(self, meta: dict[str, Any]) -> None:
+        super()._read_metadata(meta)
+        self.decoder_temperature = float(meta.get("decoder_temperature", 1.0))
 
     def _encoder(self) -> GraphReadout:
         c = self.config
@@ -436,13 +464,14 @@ class LatentGraphEBM(LatentEBM):
 
     def generate(self, out: Tensor, generator: torch.Generator | None = None) -> States:
         r"""Graphs drawn from the decoder, :math:`n \sim p_\beta(n \mid z)` and then each pair of
-        the :math:`n` nodes an edge with probability :math:`p_\beta(x_{ij} = 1 \mid z)`:
-        ``adj [B, N, N]`` and ``node_mask [B, N]``."""
+        the :math:`n` nodes an edge with probability :math:`\sigma(\ell_{ij} / T)`, the decoder's
+        logit over ``decoder_temperature``: ``adj [B, N, N]`` and ``node_mask [B, N]``."""
         n_max = self.config.max_nodes
         count_logits, edge_logits = out.split([n_max, num_pairs(n_max)], dim=-1)
         sizes = torch.multinomial(count_logits.softmax(-1), 1, generator=generator).squeeze(1) + 1
         node_mask = torch.arange(n_max, device=out.device) < sizes[:, None]
-        edges = torch.bernoulli(torch.sigmoid(edge_logits), generator=generator) * pair_mask(node_mask)
+        edge_probs = torch.sigmoid(edge_logits / self.decoder_temperature)
+        edges = torch.bernoulli(edge_probs, generator=generator) * pair_mask(node_mask)
         return edges_to_adj(edges, n_max), node_mask
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
@@ -470,10 +499,42 @@ class LatentGraphEBM(LatentEBM):
         """Train the autoencoder and the prior on ``graphs``; run directory, resuming, budgets,
         validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`, except that the
         defaults are :data:`FIT_DEFAULTS` (``val_fraction=0`` trains on every graph and keeps the
-        last weights)."""
+        last weights). With held-out graphs it then chooses the decoder temperature on them
+        (:meth:`choose_decoder_temperature`); without, the temperature is 1."""
         train_options = {**FIT_DEFAULTS, **train_options}
-        fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
+        self.decoder_temperature = 1.0
+        kept, held_out = fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
+        if held_out and is_main_process():
+            self.choose_decoder_temperature(kept, held_out, train_options["val_graphs"])
+            if run_dir is not None:
+                self.save(Path(run_dir) / "model.pt")
         return self
+
+    def choose_decoder_temperature(
+        self, train: Sequence[GraphLike], held_out: Sequence[GraphLike], num: int = 256
+    ) -> float:
+        r"""Set :attr:`decoder_temperature` to the :math:`T` in :data:`DECODER_TEMPERATURES` whose
+        ``num`` samples score best against ``held_out`` graphs, and return it.
+
+        Each :math:`T` is ranked as a validation check is
+        (:func:`~edgraph.models.graph.validation_score`: novelty shortfall first, then the sum of
+        degree, clustering and orbit MMD), with the novelty required of it raised to that of the
+        samples at :math:`T = 1` less :data:`TEMPERATURE_NOVELTY_DROP`. ``train`` is what the
+        model was trained on.
+
+        >>> graphs = [nx.cycle_graph(4), nx.path_graph(5), nx.star_graph(3)] * 4
+        >>> model = LatentGraphEBM(max_nodes=5, latent_dim=2, hidden=8, layers=1, decoder_hidden=16)
+        >>> model = model.fit(graphs, max_steps=2, val_fraction=0, progress=False)
+        >>> model.choose_decoder_temperature(graphs[:6], graphs[6:], num=16) in DECODER_TEMPERATURES
+        True
+        """
+        checks = {}
+        for temperature in DECODER_TEMPERATURES:
+            self.decoder_temperature = temperature
+            checks[temperature] = validation_metrics(self, num, held_out, VALIDATION_STATS, train)
+        required = max(novelty_required(held_out, train), checks[1.0]["novelty"] - TEMPERATURE_NOVELTY_DROP)
+        self.decoder_temperature = min(checks, key=lambda t: validation_score(checks[t], VALIDATION_STATS, required))
+        return self.decoder_temperature
 
     def decode(self, tensors: States) -> list[nx.Graph]:
         """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
