@@ -362,3 +362,69 @@ def test_latent_molecule_model_round_trip_and_save_load(tmp_path):
     joint.fit(smiles * 10, max_steps=600, batch_size=20, seed=0, progress=False)
     assert joint.sampling_energy.encoder is None
     assert sum(s in smiles for s in joint.sample(64, seed=0)) > 16  # measured: 54 of 64
+
+
+def test_decoder_temperature_divides_the_edge_logits():
+    """Each pair of the drawn graphs is an edge with probability sigmoid(logit / T), exactly."""
+    model = LatentGraphEBM(4, **TINY)
+    logits = torch.tensor([2.0, -1.0, 0.5, 1.0, -2.0, 0.0])
+    out = torch.cat([torch.tensor([-50.0, -50.0, -50.0, 50.0]), logits]).repeat(20_000, 1)  # always 4 nodes
+    for temperature in (1.0, 0.5, 2.0):
+        model.decoder_temperature = temperature
+        adj, node_mask = model.generate(out, torch.Generator().manual_seed(0))
+        rows, cols = torch.triu_indices(4, 4, 1)
+        frequency = adj[:, rows, cols].float().mean(0)
+        expected = torch.sigmoid(logits / temperature)
+        assert node_mask.all() and (frequency - expected).abs().max() < 4 * (0.25 / 20_000) ** 0.5
+
+
+def test_the_temperature_is_chosen_by_the_validation_rank_without_losing_novelty(monkeypatch):
+    """Canned checks per temperature: colder ones score better but lose novelty; the coldest
+    that stays within the allowed drop of T = 1's novelty wins, and ties keep the warmer."""
+    import edgraph.models.latent as latent
+
+    model = LatentGraphEBM(5, **TINY)
+    cases = [
+        ({1.0: (0.60, 0.30), 0.85: (0.57, 0.20), 0.7: (0.56, 0.15), 0.6: (0.50, 0.10), 0.5: (0.40, 0.05)}, 0.7),
+        ({1.0: (0.60, 0.30), 0.85: (0.50, 0.20), 0.7: (0.40, 0.10), 0.6: (0.30, 0.05), 0.5: (0.20, 0.01)}, 1.0),
+        ({t: (0.60, 0.30) for t in latent.DECODER_TEMPERATURES}, 1.0),
+    ]
+    for checks, chosen in cases:
+
+        def canned(model, num, targets, stats, train, checks=checks):
+            novelty, total = checks[model.decoder_temperature]
+            return {"degree": total, "clustering": 0.0, "orbit": 0.0, "novelty": novelty}
+
+        monkeypatch.setattr(latent, "validation_metrics", canned)
+        # held-out graphs that copy the training graphs require no novelty of their own
+        assert model.choose_decoder_temperature(GRAPHS, GRAPHS) == chosen == model.decoder_temperature
+    # held-out graphs all new to the training graphs require 90 % novelty: the least short wins
+    checks = {1.0: (0.60, 0.30), 0.85: (0.62, 0.40), 0.7: (0.61, 0.10), 0.6: (0.50, 0.05), 0.5: (0.40, 0.01)}
+    monkeypatch.setattr(
+        latent,
+        "validation_metrics",
+        lambda model, *args: dict(
+            zip(("novelty", "degree"), checks[model.decoder_temperature]), clustering=0.0, orbit=0.0
+        ),
+    )
+    assert model.choose_decoder_temperature(GRAPHS, [nx.complete_graph(5)]) == 0.85
+
+
+def test_fit_chooses_and_saves_the_decoder_temperature(tmp_path):
+    from edgraph.models.latent import DECODER_TEMPERATURES
+
+    model = LatentGraphEBM(5, **TINY).fit(
+        GRAPHS * 4, run_dir=tmp_path / "a", max_steps=4, val_graphs=16, progress=False
+    )
+    assert model.decoder_temperature in DECODER_TEMPERATURES
+    assert LatentGraphEBM.load(tmp_path / "a").decoder_temperature == model.decoder_temperature
+    model.decoder_temperature = 0.6
+    model.save(tmp_path / "b.pt")
+    loaded = LatentGraphEBM.load(tmp_path / "b.pt")
+    assert loaded.decoder_temperature == 0.6
+    assert all(torch.equal(a, b) for a, b in zip(model.sample_tensors(8, seed=0), loaded.sample_tensors(8, seed=0)))
+    unheld = LatentGraphEBM(5, **TINY).fit(GRAPHS, max_steps=2, val_fraction=0, progress=False)
+    assert unheld.decoder_temperature == 1.0
+    for bad in (0, -0.5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="decoder_temperature must be a positive number"):
+            unheld.decoder_temperature = bad

@@ -84,6 +84,7 @@ from edgraph.models.graph import (
 from edgraph.objectives import contrastive_divergence, energy_discrepancy
 from edgraph.perturbations import Gaussian
 from edgraph.samplers import CONTINUOUS_SAMPLERS, Langevin, Sampler
+from edgraph.samplers.base import check_positive
 
 if TYPE_CHECKING:
     from edgraph.training import Loss, TrainConfig
@@ -435,7 +436,17 @@ class LatentGraphEBM(LatentEBM):
                 posterior_step_size=posterior_step_size,
             )
         )
-        self.decoder_temperature = 1.0
+        self._decoder_temperature = 1.0
+
+    @property
+    def decoder_temperature(self) -> float:
+        r""":math:`T`: samples draw each pair an edge with probability :math:`\sigma(\ell_{ij} / T)`
+        (1: the decoder as trained). :meth:`fit` chooses it on held-out graphs; set it to change it."""
+        return self._decoder_temperature
+
+    @decoder_temperature.setter
+    def decoder_temperature(self, value: float) -> None:
+        self._decoder_temperature = check_positive("decoder_temperature", value)
 
     def metadata(self) -> dict[str, Any]:
         """What :meth:`~edgraph.models.base.EnergyModel.metadata` holds, and the decoder temperature."""
@@ -528,10 +539,13 @@ class LatentGraphEBM(LatentEBM):
         >>> model.choose_decoder_temperature(graphs[:6], graphs[6:], num=16) in DECODER_TEMPERATURES
         True
         """
-        checks = {}
-        for temperature in DECODER_TEMPERATURES:
-            self.decoder_temperature = temperature
-            checks[temperature] = validation_metrics(self, num, held_out, VALIDATION_STATS, train)
+        checks, before = {}, self.decoder_temperature
+        try:
+            for temperature in DECODER_TEMPERATURES:
+                self.decoder_temperature = temperature
+                checks[temperature] = validation_metrics(self, num, held_out, VALIDATION_STATS, train)
+        finally:
+            self.decoder_temperature = before
         required = max(novelty_required(held_out, train), checks[1.0]["novelty"] - TEMPERATURE_NOVELTY_DROP)
         self.decoder_temperature = min(checks, key=lambda t: validation_score(checks[t], VALIDATION_STATS, required))
         return self.decoder_temperature
