@@ -270,6 +270,10 @@ def _sample(args: argparse.Namespace) -> None:
         raise ValueError(f"--term steers a MoleculeEBM's chains; a {type(model).__name__} samples latent vectors")
     else:
         terms = [term_from_spec(spec) for spec in args.term]
+    if args.decoder_temperature is not None:
+        if not isinstance(model, LatentGraphEBM):
+            raise ValueError(f"--decoder-temperature is for latent graph models, not a {type(model).__name__}")
+        model.decoder_temperature = args.decoder_temperature
     start = time.perf_counter()
     tensors = model.sample_tensors(
         args.num,
@@ -292,6 +296,7 @@ def _sample(args: argparse.Namespace) -> None:
         **({"terms": args.term} if terms else {}),
         **({"label": args.label} if args.label is not None else {}),
         **({"guidance": args.guidance} if args.guidance else {}),
+        **({"decoder_temperature": model.decoder_temperature} if isinstance(model, LatentGraphEBM) else {}),
         "seconds": round(time.perf_counter() - start, 3),
     }
     if not molecules:
@@ -613,6 +618,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="classifier-free guidance weight w with --label: samples (1+w)E(x, label) - wE(x, no label) (default 0)",
+    )
+    sample.add_argument(
+        "--decoder-temperature",
+        dest="decoder_temperature",
+        type=float,
+        help="latent graph models: draw each pair an edge with probability sigmoid(logit / T) "
+        "(default: the T that training chose on the held-out graphs; 1: the decoder as trained)",
     )
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")

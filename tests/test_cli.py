@@ -57,6 +57,10 @@ def test_train_sample_evaluate(tmp_path, capsys):
     train_sizes = {g.number_of_nodes() for g in load_graphs("ego_small", "train")}
     assert len(graphs) == 40 and {g.number_of_nodes() for g in graphs} <= train_sizes
     assert json.loads(samples.read_text())["steps"] == 5
+    capsys.readouterr()
+    cold = ["sample", "--checkpoint", str(run), "--out", str(tmp_path / "cold.json"), "--decoder-temperature", "0.5"]
+    assert main(cold) == 2
+    assert "--decoder-temperature is for latent graph models, not a GraphEBM" in capsys.readouterr().err
 
     assert main(["evaluate", "--samples", str(samples), "--dataset", "ego_small", "--floor-seeds", "2"]) == 0
     report = json.loads(samples.with_suffix(".metrics.json").read_text())

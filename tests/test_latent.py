@@ -287,6 +287,13 @@ def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
     )
     payload = json.loads(out.read_text())
     assert len(payload["graphs"]) == 7 and payload["sampler"] == "mala"
+    assert payload["decoder_temperature"] == LatentGraphEBM.load(run).decoder_temperature
+    cold = ["sample", "--checkpoint", str(run), "--num", "7", "--out", str(tmp_path / "cold.json"), "--steps", "5"]
+    assert main([*cold, "--decoder-temperature", "0.5"]) == 0
+    assert json.loads((tmp_path / "cold.json").read_text())["decoder_temperature"] == 0.5
+    capsys.readouterr()
+    assert main([*cold, "--overwrite", "--decoder-temperature", "0"]) == 2
+    assert "decoder_temperature must be a positive number" in capsys.readouterr().err
     # resuming keeps the model kind without --model
     assert main(["train", "--graphs", str(graphs), "--out", str(run), "--resume", "--max-steps", "8"]) == 0
     assert LatentGraphEBM.load(run).steps_trained == 8
