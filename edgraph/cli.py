@@ -622,7 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--decoder-temperature",
         dest="decoder_temperature",
-        type=float,
+        type=_positive_float,
         help="latent graph models: draw each pair an edge with probability sigmoid(logit / T) "
         "(default: the T that training chose on the held-out graphs; 1: the decoder as trained)",
     )
@@ -690,18 +690,20 @@ def _bounded_int(lower: int, upper: int | None, what: str) -> Any:
     return parse
 
 
-def _positive_or_none(text: str) -> float | str:
-    """``--flips``, ``--rewire``: a positive number, or ``none`` to switch the option off (kept as
-    the string until the options are merged, since a flag's ``None`` means "not given")."""
-    if text.lower() == "none":
-        return NONE
+def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'none'") from None
-    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return value
+
+
+def _positive_or_none(text: str) -> float | str:
+    """``--flips``, ``--rewire``: a positive number, or ``none`` to switch the option off (kept as
+    the string until the options are merged, since a flag's ``None`` means "not given")."""
+    return NONE if text.lower() == "none" else _positive_float(text)
 
 
 _positive_int = _bounded_int(1, None, "a positive integer")

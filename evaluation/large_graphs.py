@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> dict:
         "seed": args.seed,
         "model_options": json.loads(args.model_options),
         "steps": model.steps_trained,
+        "decoder_temperature": getattr(model, "decoder_temperature", None),
         "train_seconds": train_seconds,
         "fit_graphs": len(fit_graphs),
         "validation_graphs": len(validation),
@@ -125,7 +126,8 @@ def table(paths: list[str]) -> str:
             + f" ({report['device']}"
             + (f", {report['threads']} thread)" if report["device"] == "cpu" else ")"),
             str(report["steps"]),
-            report["chosen_setting"],
+            report["chosen_setting"]
+            + ("" if report.get("decoder_temperature") is None else f", T = {report['decoder_temperature']:g}"),
             str(rows[0]["num"]),
             f"{statistics.fmean(r['sampling_seconds'] for r in rows):.1f}",
             formatted([r["vun"] for r in rows]),

@@ -10,6 +10,7 @@ import networkx as nx
 import pytest
 import torch
 
+import edgraph.models.graph as graph_models
 from edgraph.cli import main
 from edgraph.graphs import bfs_order, renumbered, write_graphs_json
 from edgraph.models import LatentGraphEBM
@@ -292,8 +293,10 @@ def test_cli_trains_samples_and_evaluates_a_latent_model(tmp_path, capsys):
     assert main([*cold, "--decoder-temperature", "0.5"]) == 0
     assert json.loads((tmp_path / "cold.json").read_text())["decoder_temperature"] == 0.5
     capsys.readouterr()
-    assert main([*cold, "--overwrite", "--decoder-temperature", "0"]) == 2
-    assert "decoder_temperature must be a positive number" in capsys.readouterr().err
+    for bad in ("0", "-1", "inf", "warm"):
+        with pytest.raises(SystemExit) as refused:
+            main([*cold, "--overwrite", "--decoder-temperature", bad])
+        assert refused.value.code == 2 and "argument --decoder-temperature" in capsys.readouterr().err
     # resuming keeps the model kind without --model
     assert main(["train", "--graphs", str(graphs), "--out", str(run), "--resume", "--max-steps", "8"]) == 0
     assert LatentGraphEBM.load(run).steps_trained == 8
@@ -417,21 +420,34 @@ def test_the_temperature_is_chosen_by_the_validation_rank_without_losing_novelty
     assert model.choose_decoder_temperature(GRAPHS, [nx.complete_graph(5)]) == 0.85
 
 
-def test_fit_chooses_and_saves_the_decoder_temperature(tmp_path):
-    from edgraph.models.latent import DECODER_TEMPERATURES
+def test_fit_chooses_and_saves_the_decoder_temperature(tmp_path, monkeypatch):
+    import edgraph.models.latent as latent
 
-    model = LatentGraphEBM(5, **TINY).fit(
-        GRAPHS * 4, run_dir=tmp_path / "a", max_steps=4, val_graphs=16, progress=False
-    )
-    assert model.decoder_temperature in DECODER_TEMPERATURES
-    assert LatentGraphEBM.load(tmp_path / "a").decoder_temperature == model.decoder_temperature
-    model.decoder_temperature = 0.6
-    model.save(tmp_path / "b.pt")
-    loaded = LatentGraphEBM.load(tmp_path / "b.pt")
-    assert loaded.decoder_temperature == 0.6
+    scored = []  # the temperatures scored, in order: T = 1 during training, all of them after it
+
+    def canned(model, num, targets, stats, train=None, energy=None):
+        scored.append(model.decoder_temperature)
+        return {"degree": abs(model.decoder_temperature - 0.6), "clustering": 0.0, "orbit": 0.0, "novelty": 1.0}
+
+    monkeypatch.setattr(latent, "validation_metrics", canned)
+    monkeypatch.setattr(graph_models, "validation_metrics", canned)
+    model = LatentGraphEBM(5, **TINY)
+    model.decoder_temperature = 0.85
+    model.fit(GRAPHS * 4, run_dir=tmp_path / "a", max_steps=4, val_every=2, val_graphs=16, progress=False)
+    assert scored == [1.0, 1.0, *latent.DECODER_TEMPERATURES]
+    assert model.decoder_temperature == 0.6 == LatentGraphEBM.load(tmp_path / "a").decoder_temperature
+    assert LatentGraphEBM.load(tmp_path / "a").steps_trained == 4
+    loaded = LatentGraphEBM.load(tmp_path / "a")
     assert all(torch.equal(a, b) for a, b in zip(model.sample_tensors(8, seed=0), loaded.sample_tensors(8, seed=0)))
-    unheld = LatentGraphEBM(5, **TINY).fit(GRAPHS, max_steps=2, val_fraction=0, progress=False)
-    assert unheld.decoder_temperature == 1.0
+    # a fit that fails keeps the temperature; one without held-out graphs trains and samples at 1
+    with pytest.raises(ValueError, match="already holds a run"):
+        model.fit(GRAPHS * 4, run_dir=tmp_path / "a", max_steps=4, progress=False)
+    assert model.decoder_temperature == 0.6
+    model.fit(GRAPHS, max_steps=2, val_fraction=0, progress=False)
+    assert model.decoder_temperature == 1.0
+    with pytest.raises(ValueError, match="at least one held_out graph"):
+        model.choose_decoder_temperature(GRAPHS, [])
+    assert model.decoder_temperature == 1.0
     for bad in (0, -0.5, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="decoder_temperature must be a positive number"):
-            unheld.decoder_temperature = bad
+            model.decoder_temperature = bad

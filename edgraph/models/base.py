@@ -165,6 +165,7 @@ class EnergyModel(ABC):
         train_options: dict[str, Any],
         run_info: dict[str, Any] | None = None,
         callbacks: Callable[[EnergyModule], list[pl.Callback]] | None = None,
+        finish: Callable[[], None] | None = None,
     ) -> None:
         """Train the energy on the encoded training set ``record`` (:meth:`encode`) in ``run_dir``
         (see :meth:`GraphEBM.fit`).
@@ -172,7 +173,9 @@ class EnergyModel(ABC):
         Everything is checked before anything is written or changed: the options, the data, and
         the run directory (:meth:`_check_run`). The run directory is locked while training, so
         one process at a time writes to it; ``config.json`` (the model's and the training's
-        options, with ``run_info``) is written once the checks have passed.
+        options, with ``run_info``) is written once the checks have passed. ``finish()`` runs
+        after training and before ``model.pt`` is written (on rank 0 of a distributed run), for
+        choices made with the trained weights that the saved model must hold.
         """
         from edgraph.training import TrainConfig, worker_process
 
@@ -181,11 +184,11 @@ class EnergyModel(ABC):
             raise ValueError("resume=True needs the run_dir of the run to continue")
         if run_dir is None:
             with tempfile.TemporaryDirectory(prefix="edgraph-run-") as scratch:
-                self._train(Path(scratch), record, config, False, callbacks)
+                self._train(Path(scratch), record, config, False, callbacks, finish)
             return
         run_dir = Path(run_dir)
         if worker_process():  # a DDP worker that Lightning started: rank 0 checked, locked and wrote
-            self._train(run_dir, record, config, resume, callbacks)
+            self._train(run_dir, record, config, resume, callbacks, finish)
             return
         self._check_run(run_dir, record, config, resume)
         with run_lock(run_dir):
@@ -194,7 +197,7 @@ class EnergyModel(ABC):
             atomic_write(run_dir / "config.json", json.dumps(run_config, indent=2))
             # a run stopped before its first checkpoint has nothing to continue from: it starts again
             saved = (run_dir / "checkpoints" / "last.ckpt").is_file()
-            self._train(run_dir, record, config, resume and saved, callbacks)
+            self._train(run_dir, record, config, resume and saved, callbacks, finish)
 
     def _check_run(self, run_dir: Path, record: dict[str, Tensor], config: TrainConfig, resume: bool) -> None:
         """Refuse a fresh fit into a folder that holds a run, and a resume of a run that is not this
@@ -253,6 +256,7 @@ class EnergyModel(ABC):
         config: TrainConfig,
         resume: bool,
         callbacks: Callable[[EnergyModule], list[pl.Callback]] | None,
+        finish: Callable[[], None] | None = None,
     ) -> None:
         from edgraph.training import train_energy
 
@@ -282,6 +286,8 @@ class EnergyModel(ABC):
             self.sampling_energy.load_state_dict(chosen[0]["weights"])
             self.selected_step = int(chosen[0]["step"])
         if module.trainer.is_global_zero:
+            if finish is not None:
+                finish()
             self.save(run_dir / "model.pt")
 
     def sample(
@@ -430,7 +436,11 @@ class EnergyModel(ABC):
 
 def is_main_process() -> bool:
     """Whether this process writes a run's shared files: the only one, or rank 0 of a
-    distributed run (every rank trains; one saves)."""
+    distributed run (every rank trains; one saves).
+
+    >>> is_main_process()  # no process group: the only process
+    True
+    """
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     return not distributed or torch.distributed.get_rank() == 0
 

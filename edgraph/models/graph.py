@@ -447,10 +447,11 @@ def fit_graphs(
     reference: Sequence[GraphLike] | None,
     run_info: dict[str, Any] | None,
     train_options: dict[str, Any],
-) -> tuple[list[GraphLike], list[GraphLike]]:
+    finish: Callable[[list[GraphLike], list[GraphLike]], None] | None = None,
+) -> None:
     """Train a graph model on ``graphs`` (see :meth:`edgraph.GraphEBM.fit`): hold out the
-    validation share, add periodic validation, and train (``EnergyModel._fit``); return the
-    graphs it trained on and the held-out ones."""
+    validation share, add periodic validation, and train (``EnergyModel._fit``).
+    ``finish(trained_on, held_out)`` runs after training, before the model is saved."""
     from edgraph.training import TrainConfig
 
     config = TrainConfig.from_dict(train_options)
@@ -488,8 +489,8 @@ def fit_graphs(
         validation = PeriodicValidation(config.val_every, evaluate, bool(held_out), score, stop if held_out else None)
         return [validation]
 
-    model._fit(model.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks)
-    return graphs, held_out
+    after = None if finish is None else lambda: finish(graphs, held_out)
+    model._fit(model.encode(graphs, labels), run_dir, resume, train_options, run_info, callbacks, after)
 
 
 def validation_metrics(

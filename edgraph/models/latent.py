@@ -46,7 +46,7 @@ matching per training graph and step.
 Gaussian prior, whose samples are exact) and draws :math:`x \sim p_\beta(x \mid z)`: a node
 count from the decoder's softmax, then each pair of those nodes an edge with its probability
 :math:`\sigma(\ell_{ij} / T)`, where :math:`\ell_{ij}` is the decoder's logit and :math:`T` the
-decoder temperature (``decoder_temperature``, 1 by default). A decoder that draws every pair
+decoder temperature (``decoder_temperature``: 1 until a fit chooses it). A decoder that draws every pair
 independently given :math:`z` blurs structure that the pairs share (two communities, say) into
 edge probabilities between 0 and 1; :math:`T < 1` sharpens them towards the graph :math:`z` stands
 for, at the price of diversity. When :meth:`LatentGraphEBM.fit` holds out validation graphs, it
@@ -72,7 +72,7 @@ from edgraph.energies.feedforward import TiltedGaussianEnergy
 from edgraph.energies.gnn import NODE_FEATURES, GraphReadout, mlp
 from edgraph.energies.terms import EnergyTerm
 from edgraph.graphs import GraphLike, dense_to_graphs, edges_to_adj, node_mask_from_pairs, num_pairs, pair_mask
-from edgraph.models.base import EnergyModel, States, check_options, is_main_process
+from edgraph.models.base import EnergyModel, States, check_options
 from edgraph.models.graph import (
     VALIDATION_STATS,
     fit_graphs,
@@ -98,7 +98,8 @@ TRAININGS = ("vae", "joint")
 #: against them, so that the model keeps the weights that scored best among those novel enough
 #: (:func:`~edgraph.models.graph.novelty_required`).
 FIT_DEFAULTS: dict[str, Any] = {"max_steps": 20_000, "val_fraction": 0.2, "val_every": 1000, "val_graphs": 256}
-#: The decoder temperatures validation chooses among, warmest first (ties keep the warmer).
+#: The decoder temperatures validation chooses among, warmest first (ties keep the warmer); the
+#: first, :math:`T = 1`, is the decoder as trained, which the others' novelty is measured against.
 DECODER_TEMPERATURES = (1.0, 0.85, 0.7, 0.6, 0.5)
 #: How much less novel than at :math:`T = 1` a colder decoder's samples may be: sharpening draws
 #: samples towards the graphs the codes came from, and must not buy its MMD by copying them.
@@ -511,18 +512,25 @@ class LatentGraphEBM(LatentEBM):
         validation and ``train_options`` as in :meth:`~edgraph.GraphEBM.fit`, except that the
         defaults are :data:`FIT_DEFAULTS` (``val_fraction=0`` trains on every graph and keeps the
         last weights). With held-out graphs it then chooses the decoder temperature on them
-        (:meth:`choose_decoder_temperature`); without, the temperature is 1."""
+        (:meth:`choose_decoder_temperature`) before ``model.pt`` is written; without, the
+        temperature is 1. In a distributed run rank 0 chooses it, and the other ranks keep 1. A
+        fit that fails leaves the temperature as it was."""
         train_options = {**FIT_DEFAULTS, **train_options}
-        self.decoder_temperature = 1.0
-        kept, held_out = fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options)
-        if held_out and is_main_process():
-            self.choose_decoder_temperature(kept, held_out, train_options["val_graphs"])
-            if run_dir is not None:
-                self.save(Path(run_dir) / "model.pt")
+
+        def choose(trained_on: list[GraphLike], held_out: list[GraphLike]) -> None:
+            if held_out:
+                self.choose_decoder_temperature(trained_on, held_out, train_options["val_graphs"])
+
+        before, self.decoder_temperature = self.decoder_temperature, 1.0  # the checks score the decoder as trained
+        try:
+            fit_graphs(self, list(graphs), None, run_dir, resume, reference, run_info, train_options, choose)
+        except BaseException:
+            self.decoder_temperature = before
+            raise
         return self
 
     def choose_decoder_temperature(
-        self, train: Sequence[GraphLike], held_out: Sequence[GraphLike], num: int = 256
+        self, train: Sequence[GraphLike], held_out: Sequence[GraphLike], num: int = FIT_DEFAULTS["val_graphs"]
     ) -> float:
         r"""Set :attr:`decoder_temperature` to the :math:`T` in :data:`DECODER_TEMPERATURES` whose
         ``num`` samples score best against ``held_out`` graphs, and return it.
@@ -539,6 +547,10 @@ class LatentGraphEBM(LatentEBM):
         >>> model.choose_decoder_temperature(graphs[:6], graphs[6:], num=16) in DECODER_TEMPERATURES
         True
         """
+        if not held_out:
+            raise ValueError("choose_decoder_temperature needs at least one held_out graph")
+        if num < 1:
+            raise ValueError(f"num must be a positive number of samples, got {num}")
         checks, before = {}, self.decoder_temperature
         try:
             for temperature in DECODER_TEMPERATURES:
