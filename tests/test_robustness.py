@@ -159,12 +159,20 @@ def test_killed_at_random_moments_every_artefact_stays_loadable(tmp_path):
         *TINY,
     ]
     for attempt in range(4):
+        started = time.time()
         process = subprocess.Popen(
             command + ["--max-steps", str(40 * (attempt + 1))] + (["--resume"] if attempt else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(4.0, 9.0))
+        # the clock starts once this attempt has written config.json, so that a slow import on a
+        # loaded machine does not use up the time in which training and saving are interrupted
+        config = run_dir / "config.json"
+        while process.poll() is None and time.time() < started + 120:
+            if config.exists() and config.stat().st_mtime > started - 0.1:
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.5, 5.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
         if not (run_dir / "checkpoints" / "last.ckpt").exists():
