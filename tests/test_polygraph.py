@@ -2,6 +2,7 @@
 the SBM validity test."""
 
 import json
+import random
 import sys
 
 import networkx as nx
@@ -41,6 +42,20 @@ def test_pgd_separates_families_and_not_a_family_from_itself():
     assert same["pgd_descriptor"] in ("orbit4", "orbit5", "clustering", "degree", "spectral", "gin")
     with pytest.raises(ValueError, match="equal numbers of graphs, got 39 generated and 40 reference"):
         polygraph_discrepancy(reference[:39], reference)
+
+
+def test_sbm_validity_gives_a_graph_one_verdict_and_leaves_the_global_generator_alone():
+    p = [[0.3 if i == j else 0.02 for j in range(3)] for i in range(3)]
+    # a borderline block model whose verdict once depended on the state of Python's generator
+    borderline = nx.stochastic_block_model([20, 22, 25], p, seed=7)
+    verdicts = set()
+    for seed in range(6):
+        random.seed(seed)
+        verdicts.add(is_sbm_graph(borderline))
+        after = random.random()
+        random.seed(seed)
+        assert after == random.random()
+    assert len(verdicts) == 1
 
 
 def test_sbm_validity_accepts_block_models_and_rejects_other_graphs():
