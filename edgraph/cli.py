@@ -703,7 +703,12 @@ def _positive_float(text: str) -> float:
 def _positive_or_none(text: str) -> float | str:
     """``--flips``, ``--rewire``: a positive number, or ``none`` to switch the option off (kept as
     the string until the options are merged, since a flag's ``None`` means "not given")."""
-    return NONE if text.lower() == "none" else _positive_float(text)
+    if text.lower() == "none":
+        return NONE
+    try:
+        return _positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a positive number nor 'none'") from None
 
 
 _positive_int = _bounded_int(1, None, "a positive integer")

@@ -435,9 +435,9 @@ def test_fit_chooses_and_saves_the_decoder_temperature(tmp_path, monkeypatch):
     model.decoder_temperature = 0.85
     model.fit(GRAPHS * 4, run_dir=tmp_path / "a", max_steps=4, val_every=2, val_graphs=16, progress=False)
     assert scored == [1.0, 1.0, *latent.DECODER_TEMPERATURES]
-    assert model.decoder_temperature == 0.6 == LatentGraphEBM.load(tmp_path / "a").decoder_temperature
-    assert LatentGraphEBM.load(tmp_path / "a").steps_trained == 4
     loaded = LatentGraphEBM.load(tmp_path / "a")
+    assert model.decoder_temperature == 0.6 == loaded.decoder_temperature
+    assert loaded.steps_trained == 4
     assert all(torch.equal(a, b) for a, b in zip(model.sample_tensors(8, seed=0), loaded.sample_tensors(8, seed=0)))
     # a fit that fails keeps the temperature; one without held-out graphs trains and samples at 1
     with pytest.raises(ValueError, match="already holds a run"):
