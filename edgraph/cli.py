@@ -158,6 +158,8 @@ def _train(args: argparse.Namespace) -> None:
         run_info = {"dataset": dataset}
     elif dataset.startswith("file:"):
         path = Path(dataset.removeprefix("file:")).resolve()
+        if path.is_dir() and run_dir.resolve() == path:
+            raise ValueError(f"--out {run_dir} is the --graphs folder: the run's files would be read as graphs")
         data = read_graphs(path)
         labels = graph_labels(data)
         if labels is not None and kind == "latent":
@@ -184,6 +186,8 @@ def _train(args: argparse.Namespace) -> None:
     _write_figures(model, run_dir, shown)
     seconds = time.perf_counter() - start
     chosen = f"; decoder temperature {model.decoder_temperature}" if isinstance(model, LatentGraphEBM) else ""
+    if model.selected_step is not None:
+        chosen += f"; samples with the weights of step {model.selected_step}, the best validation check"
     print(f"trained {model.steps_trained} steps in {seconds:.0f} s{chosen}; model: {run_dir / 'model.pt'}")
 
 
@@ -390,14 +394,20 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.reference:
         reference, name = read_graphs(args.reference), f"{args.reference}"
         training = read_graphs(args.train) if args.train else None
-        largest = max(g.number_of_nodes() for g in reference)
+        largest = max(g.number_of_nodes() for g in [*reference, *(training or [])])
     else:
         if args.train:
             raise ValueError("--train goes with --reference; a --dataset brings its own training split")
         reference, name = load_graphs(args.dataset, args.split, args.root), f"{args.dataset} {args.split}"
         training = load_graphs(args.dataset, "train", args.root)
         largest = dataset_info(args.dataset).max_nodes
-    generated = read_graphs_json(args.samples, max_nodes=args.max_nodes if args.max_nodes is not None else largest)
+    try:
+        generated = read_graphs_json(args.samples, max_nodes=largest if args.max_nodes is None else args.max_nodes)
+    except ValueError as err:
+        if args.max_nodes is not None or "more than the limit" not in str(err):
+            raise
+        limit = "the largest graph of the reference and training graphs (--max-nodes raises it)"
+        raise ValueError(f"{err}, {limit}") from None
     stats = tuple(s for s in args.stats.split(",") if s)
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
     diversity: dict[str, float] = {"uniqueness": graph_uniqueness(generated)}
@@ -502,8 +512,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run directory")
     train.add_argument("--config", help="YAML/JSON file of options (flags override it)")
     train.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoints/last.ckpt")
-    train.add_argument("--max-minutes", dest="max_minutes", type=float)
-    train.add_argument("--max-steps", dest="max_steps", type=_positive_int)
+    train.add_argument(
+        "--max-minutes",
+        dest="max_minutes",
+        type=_positive_float,
+        help="wall-clock budget of the whole run, resumes included (fractions allowed); alone, "
+        "training runs until the time is up",
+    )
+    train.add_argument(
+        "--max-steps",
+        dest="max_steps",
+        type=_positive_int,
+        help="step budget of the whole run (default: the model's; 1400 for --model graph, 20000 for --model latent)",
+    )
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
     train.add_argument("--devices", type=int, help="processes/GPUs per machine for DDP (default 1)")
     train.add_argument("--num-nodes", dest="num_nodes", type=int, help="machines for DDP (default 1)")
@@ -560,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--val-fraction",
         dest="val_fraction",
-        type=float,
+        type=_share_at_most_half,
         help="hold out this share of the training graphs; sample with the weights that score "
         "best on them (default: 0 for --model graph, train on all and sample with the last weights; "
         "0.2 for --model latent)",
@@ -709,6 +730,16 @@ def _positive_or_none(text: str) -> float | str:
         return _positive_float(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{text!r} is neither a positive number nor 'none'") from None
+
+
+def _share_at_most_half(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"{value} is not a share in [0, 0.5]")
+    return value
 
 
 _positive_int = _bounded_int(1, None, "a positive integer")

@@ -112,7 +112,13 @@ def to_pyg(graph: nx.Graph) -> Data:
 
 
 def _as_networkx(graphs: Sequence[GraphLike]) -> list[nx.Graph]:
-    return [from_pyg(g) if isinstance(g, Data) else g for g in graphs]
+    converted = []
+    for i, graph in enumerate(graphs):
+        try:
+            converted.append(from_pyg(graph) if isinstance(graph, Data) else graph)
+        except ValueError as err:
+            raise ValueError(f"graph {i}: {err}") from None
+    return converted
 
 
 def bfs_order(graph: nx.Graph) -> list:
@@ -350,6 +356,12 @@ def edges_to_graphs(x: Tensor, mask: Tensor, max_nodes: int) -> list[nx.Graph]:
 def _graph_from_record(record: object, index: int, max_nodes: int) -> nx.Graph:
     if not isinstance(record, dict) or "num_nodes" not in record or "edges" not in record:
         raise ValueError(f"graph {index}: expected an object with 'num_nodes' and 'edges'")
+    unknown = sorted(set(record) - {"num_nodes", "edges", "label"})
+    if unknown:
+        raise ValueError(
+            f"graph {index}: unknown fields {unknown}; a graph has 'num_nodes', 'edges' (each undirected "
+            "edge once) and optionally 'label'"
+        )
     n = record["num_nodes"]
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"graph {index}: num_nodes must be a non-negative integer, got {n!r}")
@@ -440,7 +452,11 @@ def read_graphs(path: str | os.PathLike, max_nodes: int = MAX_NODES) -> list[nx.
 def _read_edge_list(path: Path, max_nodes: int) -> nx.Graph:
     index: dict[str, int] = {}
     graph = nx.Graph()
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a text edge-list file (one 'u v' pair per line)") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split("#", 1)[0].split()
         if not fields:
             continue

@@ -206,6 +206,21 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_
         GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)
 
 
+def test_a_step_budget_too_short_for_any_check_is_warned_about():
+    with pytest.warns(UserWarning, match="no validation check will run: max_steps 3 is less than val_every 4"):
+        model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
+    assert model.selected_step is None
+
+
+def test_a_second_fit_trains_on_from_the_weights_the_model_holds():
+    model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=2, seed=0, **FAST)
+    before = [p.detach().clone() for p in model.energy.parameters()]
+    model.fit(GRAPHS, max_steps=1, seed=1, lr=1e-12, ema_decay=0, **FAST)
+    after = list(model.energy.parameters())
+    assert model.steps_trained == 1
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(before, after))  # not initialised again
+
+
 def test_validation_rank_prefers_novel_enough_checks_then_the_most_novel():
     from edgraph.models.graph import validation_score
 

@@ -100,6 +100,10 @@ def test_bad_inputs_get_clear_errors(tmp_path, capsys):
     config.write_text("dataset: ego_small\nlearning_rate: 0.1\n")
     assert main(["train", "--config", str(config), "--out", str(tmp_path / "r")]) == 2
     assert "unknown options ['learning_rate']" in capsys.readouterr().err
+    (tmp_path / "graphs.json").write_text('{"graphs": []}')
+    assert main(["sample", "--checkpoint", str(tmp_path / "graphs.json"), "--out", str(tmp_path / "s.json")]) == 2
+    err = capsys.readouterr().err
+    assert "is not an edgraph checkpoint (not a file that torch.save wrote)" in err and "run code" not in err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised when there is no GPU")

@@ -85,6 +85,8 @@ def test_a_folder_of_edge_lists(tmp_path):
         ('{"graphs": [{"num_nodes": 2, "edges": [[0, 2]]}]}', "names a node outside 0..1"),
         ('{"graphs": [{"num_nodes": 2, "edges": [[1, 1]]}]}', "is a self-loop"),
         ("[1, 2]", "expected an object with a 'graphs' list"),
+        ('{"graphs": [{"num_nodes": 2, "edges": [[0, 1]], "lable": 1}]}', "graph 0: unknown fields ['lable']"),
+        ('{"graphs": [{"num_nodes": 2, "edges": [[0, 1]], "directed": true}]}', "each undirected edge once"),
     ],
 )
 def test_bad_graph_files_get_clear_errors(content, message, tmp_path, capsys):
@@ -108,6 +110,58 @@ def test_bad_edge_lists_and_conflicting_sources(tmp_path, capsys):
     assert "not both" in capsys.readouterr().err
     assert main(["evaluate", "--samples", str(folder / "a.txt")]) == 2
     assert "one of the two" in capsys.readouterr().err
+
+
+def test_train_says_which_step_the_model_samples_with(tmp_path, capsys):
+    graphs = tmp_path / "graphs.json"
+    graphs.write_text(json.dumps(graphs_to_json(lollipops(20, 0))))
+    run = ["train", "--graphs", str(graphs), "--out", str(tmp_path / "run"), "--max-steps", "2", *TINY]
+    assert main([*run, "--val-fraction", "0.2", "--val-every", "1"]) == 0
+    assert "samples with the weights of step" in capsys.readouterr().out
+
+
+def test_a_binary_file_among_edge_lists_is_named(tmp_path):
+    folder = tmp_path / "graphs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a b\n")
+    (folder / "b.gz").write_bytes(b"\x1f\x8b\x08\x00\xff")
+    with pytest.raises(ValueError, match="b.gz is not a text edge-list file"):
+        read_graphs(folder)
+
+
+def test_the_graphs_folder_is_refused_as_the_run_folder(tmp_path, capsys):
+    folder = tmp_path / "graphs"
+    folder.mkdir()
+    for i, graph in enumerate(lollipops(6, 0)):
+        nx.write_edgelist(graph, folder / f"g{i}.edges", data=False)
+    assert main(["train", "--graphs", str(folder), "--out", str(folder), "--max-steps", "1", *TINY]) == 2
+    assert "is the --graphs folder" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == [f"g{i}.edges" for i in range(6)]
+
+
+def test_evaluate_allows_samples_as_large_as_the_training_graphs(tmp_path, capsys):
+    small, large = [nx.path_graph(4)] * 6, [nx.path_graph(7)] * 6
+    reference, train, samples = tmp_path / "test.json", tmp_path / "train.json", tmp_path / "samples.json"
+    reference.write_text(json.dumps(graphs_to_json(small)))
+    train.write_text(json.dumps(graphs_to_json(large)))
+    samples.write_text(json.dumps(graphs_to_json(large)))
+    args = ["evaluate", "--samples", str(samples), "--reference", str(reference), "--floor-seeds", "0"]
+    assert main([*args, "--train", str(train)]) == 0
+    assert main([*args, "--overwrite"]) == 2  # without --train the limit is the reference's largest graph
+    assert "the largest graph of the reference and training graphs (--max-nodes raises it)" in capsys.readouterr().err
+    assert main([*args, "--overwrite", "--max-nodes", "7"]) == 0
+
+
+def test_a_directed_pyg_graph_is_named_by_its_position():
+    import torch
+    from torch_geometric.data import Data
+
+    graphs = [
+        Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=2),
+        Data(edge_index=torch.tensor([[0], [1]]), num_nodes=2),
+    ]
+    with pytest.raises(ValueError, match=r"graph 1: PyG graph is directed"):
+        GraphEBM(2).fit(graphs, max_steps=1, progress=False)
 
 
 def test_fit_takes_a_pyg_dataset():

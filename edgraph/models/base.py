@@ -536,8 +536,10 @@ def _read_checkpoint(path: Path, format: str | None) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for truncated, foreign or code-carrying files
-        if "weights_only" in str(err) or "Unsupported global" in str(err):
-            raise ValueError(f"refused: {path} asks to run code on load, which edgraph never does ({err})") from None
+        if "GLOBAL" in str(err):  # torch names the callable a pickle asks for: "... GLOBAL posix.system ..."
+            raise ValueError(f"refused: {path} asks to run code on load, which edgraph never does") from None
+        if "Unsupported operand" in str(err):  # not a pickle at all, e.g. a JSON or text file
+            raise ValueError(f"{path} is not an edgraph checkpoint (not a file that torch.save wrote)") from None
         raise ValueError(
             f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): {type(err).__name__}: {err}"
         ) from None

@@ -12,6 +12,7 @@ sampler (Gibbs, GWG, DULA or DMALA) on :math:`p_\theta(x \mid n) \propto \exp(-E
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,7 +282,9 @@ class GraphEBM(EnergyModel):
         checking that the run holds this model, these graphs, the same optimisation options and
         budget left (``max_steps`` / ``max_minutes`` count the whole run). ``run_info`` adds fields
         to ``config.json``. ``reference`` graphs (default: the training graphs) are what the
-        periodic validation MMD (``val_every > 0``) compares with.
+        periodic validation MMD (``val_every > 0``) compares with. A second ``fit`` of the same
+        model trains on from the weights it holds, with a fresh optimiser and step count (a warm
+        start); build a new model to train from scratch.
 
         With ``val_fraction > 0`` a seeded share of ``graphs`` is held out (:func:`~edgraph.models.base.hold_out`, seed
         ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
@@ -461,6 +464,13 @@ def fit_graphs(
     graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
     if held_out and config.val_every == 0:
         train_options = {**train_options, "val_every": config.checkpoint_every}
+    val_every = train_options.get("val_every", config.val_every)
+    if held_out and config.max_steps is not None and config.max_steps < val_every:
+        warnings.warn(
+            f"no validation check will run: max_steps {config.max_steps} is less than val_every {val_every}, "
+            "so the model keeps its last weights (lower val_every, or set val_fraction=0 to train on every graph)",
+            stacklevel=3,
+        )
     targets = held_out or (graphs if reference is None else reference)
     stats = VALIDATION_STATS if held_out else ("degree", "clustering")
 
