@@ -482,7 +482,10 @@ def graphs_from_json(payload: object, max_nodes: int = MAX_NODES) -> list[nx.Gra
     [[(0, 2)]]
     """
     if not isinstance(payload, dict) or not isinstance(payload.get("graphs"), list):
-        raise ValueError("expected an object with a 'graphs' list")
+        raise ValueError(
+            "expected an object with a 'graphs' list, as in the interchange format "
+            '{"graphs": [{"num_nodes": 3, "edges": [[0, 1], [1, 2]]}, ...]}'
+        )
     return [_graph_from_record(r, i, max_nodes) for i, r in enumerate(payload["graphs"])]
 
 
