@@ -158,8 +158,8 @@ def _train(args: argparse.Namespace) -> None:
         run_info = {"dataset": dataset}
     elif dataset.startswith("file:"):
         path = Path(dataset.removeprefix("file:")).resolve()
-        if path.is_dir() and run_dir.resolve() == path:
-            raise ValueError(f"--out {run_dir} is the --graphs folder: the run's files would be read as graphs")
+        if path.is_dir() and run_dir.exists() and (run_dir.samefile(path) or run_dir.resolve() in path.parents):
+            raise ValueError(f"--graphs {path} is in the run folder --out {run_dir}: its files would be read as graphs")
         data = read_graphs(path)
         labels = graph_labels(data)
         if labels is not None and kind == "latent":
@@ -406,8 +406,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     except ValueError as err:
         if args.max_nodes is not None or "more than the limit" not in str(err):
             raise
-        limit = "the largest graph of the reference and training graphs (--max-nodes raises it)"
-        raise ValueError(f"{err}, {limit}") from None
+        given = (
+            f"the {args.dataset} dataset"
+            if args.dataset
+            else " and ".join(
+                f"{flag} {path}" for flag, path in (("--reference", args.reference), ("--train", args.train)) if path
+            )
+        )
+        raise ValueError(f"{err}, the largest graph of {given} (--max-nodes raises it)") from None
     stats = tuple(s for s in args.stats.split(",") if s)
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
     diversity: dict[str, float] = {"uniqueness": graph_uniqueness(generated)}
@@ -685,7 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-nodes",
         dest="max_nodes",
         type=_positive_int,
-        help="largest generated graph read (default: the dataset's largest, padded size)",
+        help="largest generated graph read (default: the dataset's largest, padded size; with --reference, "
+        "the largest graph of --reference and --train)",
     )
     evaluate.add_argument("--root", help=root_help)
     evaluate.set_defaults(run=_evaluate)

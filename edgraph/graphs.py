@@ -453,7 +453,7 @@ def _read_edge_list(path: Path, max_nodes: int) -> nx.Graph:
     index: dict[str, int] = {}
     graph = nx.Graph()
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a text edge-list file (one 'u v' pair per line)") from None
     for number, line in enumerate(text.splitlines(), start=1):

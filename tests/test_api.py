@@ -3,6 +3,7 @@
 import inspect
 import subprocess
 import sys
+import warnings
 
 import networkx as nx
 import pytest
@@ -209,6 +210,12 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_
 def test_a_step_budget_too_short_for_any_check_is_warned_about():
     with pytest.warns(UserWarning, match="no validation check will run: max_steps 3 is less than val_every 4"):
         model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
+    assert model.selected_step is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a budget of exactly one interval runs its check
+        model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=4, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
+    assert model.selected_step == 4
+    model.fit(GRAPHS, max_steps=2, **FAST)  # a warm start without validation samples with its last weights
     assert model.selected_step is None
 
 

@@ -9,6 +9,8 @@ from edgraph import GraphEBM
 from edgraph.cli import main
 from edgraph.datasets import EgoSmall
 from edgraph.graphs import graphs_to_json, read_graphs
+from edgraph.metrics import graph_mmd
+from edgraph.models import LatentGraphEBM
 
 TINY = ["--hidden", "8", "--layers", "1", "--num-negatives", "4", "--batch-size", "8", "--no-progress"]
 
@@ -135,8 +137,11 @@ def test_the_graphs_folder_is_refused_as_the_run_folder(tmp_path, capsys):
     for i, graph in enumerate(lollipops(6, 0)):
         nx.write_edgelist(graph, folder / f"g{i}.edges", data=False)
     assert main(["train", "--graphs", str(folder), "--out", str(folder), "--max-steps", "1", *TINY]) == 2
-    assert "is the --graphs folder" in capsys.readouterr().err
+    assert "is in the run folder" in capsys.readouterr().err
     assert sorted(p.name for p in folder.iterdir()) == [f"g{i}.edges" for i in range(6)]
+    assert main(["train", "--graphs", str(folder), "--out", str(tmp_path), "--max-steps", "1", *TINY]) == 2
+    assert "is in the run folder" in capsys.readouterr().err
+    assert not (tmp_path / "config.json").exists()
 
 
 def test_evaluate_allows_samples_as_large_as_the_training_graphs(tmp_path, capsys):
@@ -148,7 +153,7 @@ def test_evaluate_allows_samples_as_large_as_the_training_graphs(tmp_path, capsy
     args = ["evaluate", "--samples", str(samples), "--reference", str(reference), "--floor-seeds", "0"]
     assert main([*args, "--train", str(train)]) == 0
     assert main([*args, "--overwrite"]) == 2  # without --train the limit is the reference's largest graph
-    assert "the largest graph of the reference and training graphs (--max-nodes raises it)" in capsys.readouterr().err
+    assert f"the largest graph of --reference {reference} (--max-nodes raises it)" in capsys.readouterr().err
     assert main([*args, "--overwrite", "--max-nodes", "7"]) == 0
 
 
@@ -160,8 +165,11 @@ def test_a_directed_pyg_graph_is_named_by_its_position():
         Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=2),
         Data(edge_index=torch.tensor([[0], [1]]), num_nodes=2),
     ]
+    for model in (GraphEBM(2), LatentGraphEBM(2)):
+        with pytest.raises(ValueError, match=r"graph 1: PyG graph is directed"):
+            model.fit(graphs, max_steps=1, progress=False)
     with pytest.raises(ValueError, match=r"graph 1: PyG graph is directed"):
-        GraphEBM(2).fit(graphs, max_steps=1, progress=False)
+        graph_mmd(graphs[:1], graphs)
 
 
 def test_fit_takes_a_pyg_dataset():

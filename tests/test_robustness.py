@@ -3,6 +3,7 @@ model or a run, leave a half-written file, or get a traceback instead of an erro
 
 import json
 import os
+import pickle
 import random
 import resource
 import signal
@@ -356,7 +357,19 @@ class Payload:
 def test_a_checkpoint_that_asks_to_run_code_is_named_as_such(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "edgraph.GraphEBM", "version": 2, "payload": Payload()}, path)
+    with pytest.raises(ValueError, match="refused: .* asks to run code on load.*GLOBAL posix.system"):
+        GraphEBM.load(path)
+    with path.open("wb") as file:  # a plain pickle, as Python writes it by default
+        pickle.dump({"payload": Payload()}, file, protocol=pickle.DEFAULT_PROTOCOL)
     with pytest.raises(ValueError, match="refused: .* asks to run code on load"):
+        GraphEBM.load(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"hello", b'{"graphs": []}'])
+def test_a_file_that_torch_did_not_write_is_not_a_checkpoint(content, tmp_path):
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"is not an edgraph checkpoint \(not a file that torch.save wrote\)"):
         GraphEBM.load(path)
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from edgraph.graphs import GraphLike, from_pyg, graphs_to_dense
+from edgraph.graphs import GraphLike, _as_networkx, graphs_to_dense
 from edgraph.metrics.kernels import Kernel, emd_distance, euclidean_distance, gaussian, mmd2, total_variation
 from edgraph.metrics.statistics import clustering_histogram, degree_histogram, orbit_statistic, spectral_histogram
 
@@ -104,10 +104,6 @@ PROTOCOLS: dict[str, dict[str, KernelSpec]] = {
 }
 
 
-def _as_networkx(graph: GraphLike) -> nx.Graph:
-    return from_pyg(graph) if not isinstance(graph, nx.Graph) else graph
-
-
 def clean_graphs(graphs: Sequence[GraphLike], empty: str = "one_node") -> list[nx.Graph]:
     """Remove self-loops and isolated nodes; an empty result becomes one node (``"one_node"``)
     or is dropped (``"drop"``). Input graphs are not modified.
@@ -121,7 +117,7 @@ def clean_graphs(graphs: Sequence[GraphLike], empty: str = "one_node") -> list[n
     if empty not in ("one_node", "drop"):
         raise ValueError(f"empty must be 'one_node' or 'drop', got {empty!r}")
     cleaned = []
-    for graph in map(_as_networkx, graphs):
+    for graph in _as_networkx(graphs):
         if graph.number_of_nodes() and nx.number_of_selfloops(graph) == 0 and min(d for _, d in graph.degree()) > 0:
             cleaned.append(graph)  # already clean: no copy needed
             continue
@@ -147,7 +143,7 @@ def graph_statistics(graphs: Sequence[GraphLike], stats: Sequence[str] = STATIST
     [[0, 2, 1, 0], [0, 0, 0, 4]]
     """
     stats = _check_statistics(stats)
-    graphs = [_as_networkx(g) for g in graphs]
+    graphs = _as_networkx(graphs)
     sizes = torch.tensor([g.number_of_nodes() for g in graphs], dtype=torch.long)
     return _grouped_statistics(sizes, lambda rows: graphs_to_dense([graphs[i] for i in rows.tolist()]), stats)
 
@@ -283,8 +279,8 @@ def graph_mmd(
     stats = _check_protocol(protocol, stats)
     if clean:
         generated = clean_graphs(generated, empty="one_node" if protocol == "gdss" else "drop")
-    generated = [g for g in map(_as_networkx, generated) if g.number_of_nodes() > 0]
-    reference = [g for g in map(_as_networkx, reference) if g.number_of_nodes() > 0]
+    generated = [g for g in _as_networkx(generated) if g.number_of_nodes() > 0]
+    reference = [g for g in _as_networkx(reference) if g.number_of_nodes() > 0]
     if not generated or not reference:
         raise ValueError(
             f"need graphs with nodes in both samples, got {len(generated)} generated and {len(reference)} reference"
@@ -314,7 +310,7 @@ def graph_mmd_dense(
         adj, node_mask = clean_dense(adj, node_mask, empty="one_node" if protocol == "gdss" else "drop")
     keep = node_mask.bool().any(1)
     adj, node_mask = adj[keep], node_mask[keep]
-    reference = [g for g in map(_as_networkx, reference) if g.number_of_nodes() > 0]
+    reference = [g for g in _as_networkx(reference) if g.number_of_nodes() > 0]
     if not len(adj) or not reference:
         raise ValueError(
             f"need graphs with nodes in both samples, got {len(adj)} generated and {len(reference)} reference"
@@ -347,8 +343,8 @@ def reference_floor(
         raise ValueError(f"num_samples must be positive, got {num_samples}")
     if not seeds:
         raise ValueError("reference_floor needs at least one seed")
-    train = [g for g in map(_as_networkx, train) if g.number_of_nodes() > 0]
-    test = [g for g in map(_as_networkx, test) if g.number_of_nodes() > 0]
+    train = [g for g in _as_networkx(train) if g.number_of_nodes() > 0]
+    test = [g for g in _as_networkx(test) if g.number_of_nodes() > 0]
     if not train or not test:
         raise ValueError("reference_floor needs non-empty train and test graphs")
     train_stats, test_stats = graph_statistics(train, stats), graph_statistics(test, stats)

@@ -19,6 +19,7 @@ import io
 import json
 import math
 import numbers
+import pickle
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -282,6 +283,7 @@ class EnergyModel(ABC):
         self.energy = module.energy.cpu()
         self.sampling_energy = module.ema.cpu()
         chosen = [c.best for c in module.trainer.callbacks if isinstance(c, PeriodicValidation) and c.best]  # type: ignore[attr-defined]
+        self.selected_step = None
         if chosen:  # the weights that scored best on the held-out graphs sample, not the last ones
             self.sampling_energy.load_state_dict(chosen[0]["weights"])
             self.selected_step = int(chosen[0]["step"])
@@ -533,13 +535,18 @@ def _read_checkpoint(path: Path, format: str | None) -> dict[str, Any]:
     """
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    with path.open("rb") as file:
+        head = file.read(4)
+    if not (head == b"PK\x03\x04" or head[:1] == b"\x80"):  # torch.save writes a zip; old torch a pickle
+        raise ValueError(f"{path} is not an edgraph checkpoint (not a file that torch.save wrote)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for truncated, foreign or code-carrying files
-        if "GLOBAL" in str(err):  # torch names the callable a pickle asks for: "... GLOBAL posix.system ..."
-            raise ValueError(f"refused: {path} asks to run code on load, which edgraph never does") from None
-        if "Unsupported operand" in str(err):  # not a pickle at all, e.g. a JSON or text file
-            raise ValueError(f"{path} is not an edgraph checkpoint (not a file that torch.save wrote)") from None
+    except pickle.UnpicklingError as err:  # the safe loader met something other than tensors and containers
+        reason = next((line.strip() for line in str(err).splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
+        raise ValueError(
+            f"refused: {path} asks to run code on load, which edgraph never does" + (f" ({reason})" if reason else "")
+        ) from None
+    except Exception as err:  # torch raises several types for truncated or damaged files
         raise ValueError(
             f"{path} is not a readable edgraph checkpoint (truncated or corrupted?): {type(err).__name__}: {err}"
         ) from None

@@ -27,11 +27,11 @@ from edgraph.energies.conditional import GuidedEnergy
 from edgraph.energies.gnn import NODE_FEATURES, GraphEnergy
 from edgraph.graphs import (
     GraphLike,
+    _as_networkx,
     adj_to_edges,
     bfs_order,
     dense_to_graphs,
     edges_to_adj,
-    from_pyg,
     graphs_to_dense,
     node_mask_from_pairs,
     num_pairs,
@@ -40,7 +40,7 @@ from edgraph.graphs import (
     size_buckets,
 )
 from edgraph.metrics.diversity import graph_novelty
-from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
+from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out, is_main_process
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, EdgeSwap, Perturbation, ScaledBernoulliFlip
 from edgraph.samplers import Sampler, make_sampler
@@ -283,8 +283,8 @@ class GraphEBM(EnergyModel):
         budget left (``max_steps`` / ``max_minutes`` count the whole run). ``run_info`` adds fields
         to ``config.json``. ``reference`` graphs (default: the training graphs) are what the
         periodic validation MMD (``val_every > 0``) compares with. A second ``fit`` of the same
-        model trains on from the weights it holds, with a fresh optimiser and step count (a warm
-        start); build a new model to train from scratch.
+        model trains on from the last weights it trained (not validation-selected ones), with a
+        fresh optimiser and step count (a warm start); build a new model to train from scratch.
 
         With ``val_fraction > 0`` a seeded share of ``graphs`` is held out (:func:`~edgraph.models.base.hold_out`, seed
         ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
@@ -436,7 +436,7 @@ def graph_record(graphs: Sequence[GraphLike], max_nodes: int, bfs: bool = False)
         if graph.num_nodes == 0 if isinstance(graph, Data) else graph.number_of_nodes() == 0:
             raise ValueError(f"graph {i} has no nodes; a graph model needs graphs of at least one node")
     if bfs:
-        graphs = [renumbered(from_pyg(g) if isinstance(g, Data) else g, bfs_order) for g in graphs]
+        graphs = [renumbered(g, bfs_order) for g in _as_networkx(graphs)]
     adj, node_mask = graphs_to_dense(graphs, max_nodes)
     return {"edges": adj_to_edges(adj).bool(), "num_nodes": node_mask.sum(1)}
 
@@ -465,10 +465,11 @@ def fit_graphs(
     if held_out and config.val_every == 0:
         train_options = {**train_options, "val_every": config.checkpoint_every}
     val_every = train_options.get("val_every", config.val_every)
-    if held_out and config.max_steps is not None and config.max_steps < val_every:
+    if held_out and config.max_steps is not None and config.max_steps < val_every and is_main_process():
         warnings.warn(
             f"no validation check will run: max_steps {config.max_steps} is less than val_every {val_every}, "
-            "so the model keeps its last weights (lower val_every, or set val_fraction=0 to train on every graph)",
+            "so the model keeps its last weights (lower val_every, --val-every, or hold nothing out with "
+            "val_fraction=0, --val-fraction 0)",
             stacklevel=3,
         )
     targets = held_out or (graphs if reference is None else reference)
