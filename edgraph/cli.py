@@ -176,7 +176,12 @@ def _train(args: argparse.Namespace) -> None:
         run_info = {"dataset": dataset, "model": kind}
     start = time.perf_counter()
     labelled = {} if labels is None else {"labels": labels}
-    model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **labelled, **train_options)
+    try:
+        model.fit(data, run_dir=run_dir, resume=args.resume, run_info=run_info, **labelled, **train_options)
+    except ValueError as err:
+        if "graphs" in run_info and str(err).startswith("graph "):  # a graph of the user's file: name the file
+            raise ValueError(f"{run_info['graphs']}: {err}") from None
+        raise
     if not is_main_process():
         return
     if "graphs" in run_info:

@@ -89,6 +89,10 @@ def test_a_folder_of_edge_lists(tmp_path):
         ("[1, 2]", "expected an object with a 'graphs' list"),
         ('{"graphs": [{"num_nodes": 2, "edges": [[0, 1]], "lable": 1}]}', "graph 0: unknown fields ['lable']"),
         ('{"graphs": [{"num_nodes": 2, "edges": [[0, 1]], "directed": true}]}', "each undirected edge once"),
+        (
+            '{"graphs": [{"num_nodes": 2, "edges": [[0, 1]]}, {"num_nodes": 0, "edges": []}]}',
+            "json: graph 1 has no nodes",
+        ),
     ],
 )
 def test_bad_graph_files_get_clear_errors(content, message, tmp_path, capsys):
