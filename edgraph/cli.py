@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -400,25 +400,19 @@ def _evaluate(args: argparse.Namespace) -> None:
         reference, name = read_graphs(args.reference), f"{args.reference}"
         training = read_graphs(args.train) if args.train else None
         largest = max(g.number_of_nodes() for g in [*reference, *(training or [])])
+        limit = f"--reference {args.reference}" + (f" and --train {args.train}" if args.train else "")
     else:
         if args.train:
             raise ValueError("--train goes with --reference; a --dataset brings its own training split")
         reference, name = load_graphs(args.dataset, args.split, args.root), f"{args.dataset} {args.split}"
         training = load_graphs(args.dataset, "train", args.root)
-        largest = dataset_info(args.dataset).max_nodes
+        largest, limit = dataset_info(args.dataset).max_nodes, f"the {args.dataset} dataset"
     try:
         generated = read_graphs_json(args.samples, max_nodes=largest if args.max_nodes is None else args.max_nodes)
     except ValueError as err:
         if args.max_nodes is not None or "more than the limit" not in str(err):
             raise
-        given = (
-            f"the {args.dataset} dataset"
-            if args.dataset
-            else " and ".join(
-                f"{flag} {path}" for flag, path in (("--reference", args.reference), ("--train", args.train)) if path
-            )
-        )
-        raise ValueError(f"{err}, the largest graph of {given} (--max-nodes raises it)") from None
+        raise ValueError(f"{err}, the largest graph of {limit} (--max-nodes raises it)") from None
     stats = tuple(s for s in args.stats.split(",") if s)
     result = graph_mmd(generated, reference, stats=stats, protocol=args.protocol)
     diversity: dict[str, float] = {"uniqueness": graph_uniqueness(generated)}
@@ -723,14 +717,17 @@ def _bounded_int(lower: int, upper: int | None, what: str) -> Any:
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
-    return value
+def _bounded_float(accept: Callable[[float], bool], what: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{value} is not {what}")
+        return value
+
+    return parse
 
 
 def _positive_or_none(text: str) -> float | str:
@@ -744,16 +741,8 @@ def _positive_or_none(text: str) -> float | str:
         raise argparse.ArgumentTypeError(f"{text!r} is neither a positive number nor 'none'") from None
 
 
-def _share_at_most_half(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"{value} is not a share in [0, 0.5]")
-    return value
-
-
+_positive_float = _bounded_float(lambda value: 0 < value < float("inf"), "a positive number")
+_share_at_most_half = _bounded_float(lambda value: 0 <= value <= 0.5, "a share in [0, 0.5]")
 _positive_int = _bounded_int(1, None, "a positive integer")
 _non_negative_int = _bounded_int(0, None, "a non-negative integer")
 _seed = _bounded_int(0, 2**63, "a seed in [0, 2**63)")

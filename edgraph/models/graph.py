@@ -462,9 +462,8 @@ def fit_graphs(
     kept, held = hold_out(list(range(len(graphs))), config.val_fraction, config.seed)
     held_out = [graphs[i] for i in held]
     graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
-    if held_out and config.val_every == 0:
-        train_options = {**train_options, "val_every": config.checkpoint_every}
-    val_every = train_options.get("val_every", config.val_every)
+    val_every = config.val_every or (config.checkpoint_every if held_out else 0)
+    train_options = {**train_options, "val_every": val_every}
     if held_out and config.max_steps is not None and config.max_steps < val_every and is_main_process():
         warnings.warn(
             f"no validation check will run: max_steps {config.max_steps} is less than val_every {val_every}, "
