@@ -77,10 +77,10 @@ class TrainConfig:
     ``"constant"`` keeps ``lr``. ``progress`` reports training on stderr: a bar on a terminal,
     else a line every ``progress_every`` steps. ``val_fraction > 0`` holds out that share of a
     graph model's training graphs (:func:`~edgraph.models.base.hold_out`), scores samples against
-    them every ``val_every`` steps, and keeps the weights with the best score as the model;
-    ``val_patience > 0`` then ends training once that many checks in a row gave samples less novel
-    than the held-out graphs allow (:func:`~edgraph.models.graph.novelty_required`), since
-    training on only makes a model copy more.
+    them every ``val_every`` steps and at the last step, and keeps the weights with the best score
+    as the model; ``val_patience > 0`` then ends training once that many checks in a row gave
+    samples less novel than the held-out graphs allow
+    (:func:`~edgraph.models.graph.novelty_required`), since training on only makes a model copy more.
     """
 
     max_steps: int | None = 1400
@@ -480,8 +480,9 @@ class CosineDecay(pl.Callback):
 
 
 class PeriodicValidation(pl.Callback):
-    """Every ``every`` steps, log the metrics ``evaluate()`` returns as ``val_<name>``, with the
-    training wall time so far as ``val_seconds`` (for example a graph model's sample MMD).
+    """Every ``every`` steps, and once more when training ends between two of them, log the
+    metrics ``evaluate()`` returns as ``val_<name>``, with the training wall time so far as
+    ``val_seconds`` (for example a graph model's sample MMD).
 
     With ``keep_best=True`` it also keeps a copy of the EMA weights with the lowest score
     (``best``: score, step and weights), saved in checkpoints so a resumed run goes on comparing
@@ -512,11 +513,19 @@ class PeriodicValidation(pl.Callback):
         if self.stop is not None:  # every process must take part, or a distributed run hangs
             trainer.should_stop = trainer.should_stop or trainer.strategy.reduce_boolean_decision(stop, all=False)
 
+    def on_train_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        # A time budget (or a step budget off the interval) ends between checks; the weights of
+        # that last stretch, trained at the lowest learning rate, are candidates too.
+        if trainer.global_step % self.every and trainer.is_global_zero:
+            self._check(trainer, module)
+
     def _check(self, trainer: pl.Trainer, module: pl.LightningModule) -> bool:
         """Evaluate, log, keep the best weights; whether to stop."""
         seconds = time.perf_counter() - self.start
         metrics = {name: float(value) for name, value in self.evaluate().items()}
-        module.log_dict({"val_seconds": seconds, **{f"val_{k}": v for k, v in metrics.items()}}, rank_zero_only=True)
+        logged = {"val_seconds": seconds, **{f"val_{k}": v for k, v in metrics.items()}}
+        for logger in trainer.loggers:  # at the step whose weights were checked, as selected_step counts
+            logger.log_metrics(logged, step=trainer.global_step)
         score = self.score(metrics)
         if self.keep_best and (self.best is None or score < self.best["score"]):
             assert isinstance(module, EnergyModule)

@@ -1,9 +1,9 @@
 """The shape both models share, and the run behaviour of fit: seeds, checkpoints, budgets, progress."""
 
+import csv
 import inspect
 import subprocess
 import sys
-import warnings
 
 import networkx as nx
 import pytest
@@ -207,14 +207,19 @@ def test_validation_fraction_trains_on_the_rest_and_samples_with_the_best_novel_
         GraphEBM(6).fit(graphs, max_steps=1, val_fraction=0.9, progress=False)
 
 
-def test_a_step_budget_too_short_for_any_check_is_warned_about():
-    with pytest.warns(UserWarning, match="no validation check will run: max_steps 3 is less than val_every 4"):
-        model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
-    assert model.selected_step is None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a budget of exactly one interval runs its check
-        model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=4, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
-    assert model.selected_step == 4
+def test_training_that_ends_between_checks_is_checked_at_its_last_step(tmp_path):
+    from edgraph.training import metrics_files
+
+    model = GraphEBM(5, **TINY)
+    model.fit(GRAPHS, max_steps=7, val_fraction=0.25, val_every=3, val_graphs=4, run_dir=tmp_path, **FAST)
+    rows = [r for r in csv.DictReader(metrics_files(tmp_path)[0].open()) if r["val_degree"]]
+    assert [int(r["step"]) for r in rows] == [3, 6, 7]
+    assert model.selected_step in (3, 6, 7)
+    model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
+    assert model.selected_step == 3  # a budget shorter than the interval is checked once, at its end
+    options = {"val_fraction": 0.25, "val_every": 10**6, "val_graphs": 4}
+    model = GraphEBM(5, **TINY).fit(GRAPHS, max_minutes=0.005, max_steps=None, **options, **FAST)
+    assert model.selected_step == model.steps_trained > 0  # so is a time budget
     model.fit(GRAPHS, max_steps=2, **FAST)  # a warm start without validation samples with its last weights
     assert model.selected_step is None
 

@@ -12,7 +12,6 @@ sampler (Gibbs, GWG, DULA or DMALA) on :math:`p_\theta(x \mid n) \propto \exp(-E
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from edgraph.graphs import (
     size_buckets,
 )
 from edgraph.metrics.diversity import graph_novelty
-from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out, is_main_process
+from edgraph.models.base import EnergyModel, States, check_options, draw, hold_out
 from edgraph.objectives import PersistentCD, PersistentChains, energy_discrepancy
 from edgraph.perturbations import BernoulliFlip, EdgeSwap, Perturbation, ScaledBernoulliFlip
 from edgraph.samplers import Sampler, make_sampler
@@ -288,8 +287,8 @@ class GraphEBM(EnergyModel):
 
         With ``val_fraction > 0`` a seeded share of ``graphs`` is held out (:func:`~edgraph.models.base.hold_out`, seed
         ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
-        graphs every ``val_every`` steps (default: every ``checkpoint_every``) by the sum of their
-        degree, clustering and orbit MMD, and samples with the EMA weights that scored best
+        graphs every ``val_every`` steps (default: every ``checkpoint_every``) and at the last
+        step by the sum of their degree, clustering and orbit MMD, and samples with the EMA weights that scored best
         (``selected_step``) among those whose samples are novel enough
         (:func:`~edgraph.models.graph.novelty_required`: so that copying the training graphs,
         which scores the floor, is not chosen); ``checkpoints/last.ckpt`` keeps the last weights
@@ -464,13 +463,6 @@ def fit_graphs(
     graphs, labels = [graphs[i] for i in kept], None if labels is None else [int(labels[i]) for i in kept]
     val_every = config.val_every or (config.checkpoint_every if held_out else 0)
     train_options = {**train_options, "val_every": val_every}
-    if held_out and config.max_steps is not None and config.max_steps < val_every and is_main_process():
-        warnings.warn(
-            f"no validation check will run: max_steps {config.max_steps} is less than val_every {val_every}, "
-            "so the model keeps its last weights (lower val_every, --val-every, or hold nothing out with "
-            "val_fraction=0, --val-fraction 0)",
-            stacklevel=3,
-        )
     targets = held_out or (graphs if reference is None else reference)
     stats = VALIDATION_STATS if held_out else ("degree", "clustering")
 
