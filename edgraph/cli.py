@@ -582,7 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--sampler-steps", dest="sampler_steps", type=int, help="default sampler steps")
     train.add_argument("--checkpoint-every", dest="checkpoint_every", type=int)
-    train.add_argument("--val-every", dest="val_every", type=int, help="steps between validation MMDs")
+    train.add_argument(
+        "--val-every",
+        dest="val_every",
+        type=int,
+        help="steps between validation checks (one more runs at the last step)",
+    )
     train.add_argument(
         "--val-fraction",
         dest="val_fraction",

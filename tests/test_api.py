@@ -215,6 +215,14 @@ def test_training_that_ends_between_checks_is_checked_at_its_last_step(tmp_path)
     rows = [r for r in csv.DictReader(metrics_files(tmp_path)[0].open()) if r["val_degree"]]
     assert [int(r["step"]) for r in rows] == [3, 6, 7]
     assert model.selected_step in (3, 6, 7)
+    callbacks = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["callbacks"]
+    assert [state["best"]["step"] for key, state in callbacks.items() if "PeriodicValidation" in key] == [
+        model.selected_step
+    ]  # a resumed run compares against the last check too
+    model = GraphEBM(5, **TINY)
+    model.fit(GRAPHS, max_steps=6, val_fraction=0.25, val_every=3, val_graphs=4, run_dir=tmp_path / "b", **FAST)
+    rows = [r for r in csv.DictReader(metrics_files(tmp_path / "b")[0].open()) if r["val_degree"]]
+    assert [int(r["step"]) for r in rows] == [3, 6]  # a budget that ends on a check is not checked twice
     model = GraphEBM(5, **TINY).fit(GRAPHS, max_steps=3, val_fraction=0.25, val_every=4, val_graphs=4, **FAST)
     assert model.selected_step == 3  # a budget shorter than the interval is checked once, at its end
     options = {"val_fraction": 0.25, "val_every": 10**6, "val_graphs": 4}
