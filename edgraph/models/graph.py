@@ -288,8 +288,8 @@ class GraphEBM(EnergyModel):
         With ``val_fraction > 0`` a seeded share of ``graphs`` is held out (:func:`~edgraph.models.base.hold_out`, seed
         ``seed``): the model trains on the rest, scores ``val_graphs`` samples against the held-out
         graphs every ``val_every`` steps (default: every ``checkpoint_every``) and at the last
-        step by the sum of their degree, clustering and orbit MMD, and samples with the EMA weights that scored best
-        (``selected_step``) among those whose samples are novel enough
+        step by the sum of their degree, clustering and orbit MMD, and samples with the EMA
+        weights that scored best (``selected_step``) among those whose samples are novel enough
         (:func:`~edgraph.models.graph.novelty_required`: so that copying the training graphs,
         which scores the floor, is not chosen); ``checkpoints/last.ckpt`` keeps the last weights
         for resuming.

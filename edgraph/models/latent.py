@@ -95,8 +95,8 @@ PRIORS = ("ed", "mcmc", "gaussian")
 TRAININGS = ("vae", "joint")
 #: What :meth:`LatentGraphEBM.fit` does unless told otherwise: 20,000 steps (a step costs a fraction
 #: of a GraphEBM step), a fifth of the graphs held out, and every 1,000 steps and at the last 256
-#: samples scored against them, so that the model keeps the weights that scored best among those novel enough
-#: (:func:`~edgraph.models.graph.novelty_required`).
+#: samples scored against them, so that the model keeps the weights that scored best among those
+#: novel enough (:func:`~edgraph.models.graph.novelty_required`).
 FIT_DEFAULTS: dict[str, Any] = {"max_steps": 20_000, "val_fraction": 0.2, "val_every": 1000, "val_graphs": 256}
 #: The decoder temperatures validation chooses among, warmest first (ties keep the warmer); the
 #: first, :math:`T = 1`, is the decoder as trained, which the others' novelty is measured against.
