@@ -36,7 +36,7 @@ from edgraph.energies.terms import TERMS, EnergyTerm, term_from_spec
 from edgraph.graphs import graph_labels, read_graphs, read_graphs_json, write_graphs_json
 from edgraph.io import LOCK_FILE, atomic_write, check_mapping, read_json, read_json_mapping
 from edgraph.models import INITS, EnergyModel, GraphEBM, LatentGraphEBM, checkpoint_format
-from edgraph.models.base import MIXTURE_BAND, RUN_ARTEFACTS, is_main_process
+from edgraph.models.base import RUN_ARTEFACTS, is_main_process
 from edgraph.models.graph import GraphConfig, saved_graph_config
 from edgraph.models.latent import TRAININGS, LatentConfig
 from edgraph.samplers import CONTINUOUS_SAMPLERS, DISCRETE_SAMPLERS
@@ -191,10 +191,7 @@ def _train(args: argparse.Namespace) -> None:
     _write_figures(model, run_dir, shown)
     seconds = time.perf_counter() - start
     chosen = f"; decoder temperature {model.decoder_temperature}" if isinstance(model, LatentGraphEBM) else ""
-    if len(model.mixture_steps) > 1:
-        steps = ", ".join(map(str, model.mixture_steps))
-        chosen += f"; samples with the weights of steps {steps}, the best validation checks"
-    elif model.selected_step is not None:
+    if model.selected_step is not None:
         chosen += f"; samples with the weights of step {model.selected_step}, the best validation check"
     print(f"trained {model.steps_trained} steps in {seconds:.0f} s{chosen}; model: {run_dir / 'model.pt'}")
 
@@ -605,14 +602,6 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="with --val-fraction: stop after this many validation checks in a row whose samples "
         "are less novel than the held-out graphs allow (0: never)",
-    )
-    train.add_argument(
-        "--val-mixture",
-        dest="val_mixture",
-        type=_positive_int,
-        help="with --val-fraction: sample from up to this many of the best validation checks, those "
-        f"within {100 * (MIXTURE_BAND - 1):.0f}%% of the best's score, an equal share each (default: 1 "
-        "for --model graph, 3 for --model latent)",
     )
     train.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     train.add_argument(

@@ -57,7 +57,6 @@ RESUMABLE_OPTIONS = frozenset(
         "val_every",
         "val_graphs",
         "val_patience",
-        "val_mixture",
         "progress",
         "progress_every",
     }
@@ -82,9 +81,6 @@ class TrainConfig:
     as the model; ``val_patience > 0`` then ends training once that many checks in a row gave
     samples less novel than the held-out graphs allow
     (:func:`~edgraph.models.graph.novelty_required`), since training on only makes a model copy more.
-    ``val_mixture > 1`` lets up to that many of the best checks sample, those that score within
-    :data:`~edgraph.models.base.MIXTURE_BAND` of the best (:meth:`PeriodicValidation.mixture`),
-    each an equal share.
     """
 
     max_steps: int | None = 1400
@@ -107,7 +103,6 @@ class TrainConfig:
     val_graphs: int = 64
     val_fraction: float = 0.0
     val_patience: int = 0
-    val_mixture: int = 1
     progress: bool = True
     progress_every: int = 100
     objective: str = "ed"
@@ -133,7 +128,6 @@ class TrainConfig:
             "log_every",
             "progress_every",
             "cd_chains",
-            "val_mixture",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -490,30 +484,24 @@ class PeriodicValidation(pl.Callback):
     metrics ``evaluate()`` returns as ``val_<name>``, with the training wall time so far as
     ``val_seconds`` (for example a graph model's sample MMD).
 
-    With ``keep > 0`` it also keeps copies of the EMA weights of the ``keep`` checks with the
-    lowest scores (``kept``, best first: score, step, metrics and weights; ``best`` is the first),
-    saved in checkpoints so a resumed run goes on comparing against them. ``score(metrics)`` gives
-    a value to minimise, anything ordered (a tuple ranks lexicographically); the default is the sum
-    of the metrics. ``stop(metrics)`` returning true ends training (on every process of a
-    distributed run).
+    With ``keep_best=True`` it also keeps a copy of the EMA weights with the lowest score
+    (``best``: score, step and weights), saved in checkpoints so a resumed run goes on comparing
+    against it. ``score(metrics)`` gives a value to minimise, anything ordered (a tuple ranks
+    lexicographically); the default is the sum of the metrics. ``stop(metrics)`` returning true
+    ends training (on every process of a distributed run).
     """
 
     def __init__(
         self,
         every: int,
         evaluate: Callable[[], dict[str, float]],
-        keep: int = 0,
+        keep_best: bool = False,
         score: Callable[[dict[str, float]], Any] = lambda metrics: sum(metrics.values()),
         stop: Callable[[dict[str, float]], bool] | None = None,
     ) -> None:
-        self.every, self.evaluate, self.keep, self.score, self.stop = every, evaluate, keep, score, stop
-        self.kept: list[dict[str, Any]] = []
+        self.every, self.evaluate, self.keep_best, self.score, self.stop = every, evaluate, keep_best, score, stop
+        self.best: dict[str, Any] | None = None
         self.start = time.perf_counter()
-
-    @property
-    def best(self) -> dict[str, Any] | None:
-        """The kept check with the lowest score, or ``None`` before the first check."""
-        return self.kept[0] if self.kept else None
 
     def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         self.start = time.perf_counter()
@@ -539,36 +527,14 @@ class PeriodicValidation(pl.Callback):
         for logger in trainer.loggers:  # at the step whose weights were checked, as selected_step counts
             logger.log_metrics(logged, step=trainer.global_step)
         score = self.score(metrics)
-        if self.keep and (len(self.kept) < self.keep or score < self.kept[-1]["score"]):
+        if self.keep_best and (self.best is None or score < self.best["score"]):
             assert isinstance(module, EnergyModule)
             weights = {k: v.detach().clone().cpu() for k, v in module.ema.state_dict().items()}
-            check = {"score": score, "step": trainer.global_step, "metrics": metrics, "weights": weights}
-            # a tie goes to the earlier check, as a single best check would keep it
-            self.kept = sorted([*self.kept, check], key=lambda c: (c["score"], c["step"]))[: self.keep]
+            self.best = {"score": score, "step": trainer.global_step, "weights": weights}
         return self.stop is not None and self.stop(metrics)
 
-    def mixture(self, band: float) -> list[dict[str, Any]]:
-        """The kept checks whose samples are mixed, best first: the best, and those whose score
-        equals the best's in every part but the last (a number is a score of one part) and is at
-        most ``band`` times the best's in the last, such as an MMD sum at the same novelty shortfall.
-
-        >>> validation = PeriodicValidation(1, dict, keep=3)
-        >>> validation.kept = [{"score": (0.0, 1.0)}, {"score": (0.0, 1.1)}, {"score": (0.1, 0.5)}]
-        >>> [check["score"] for check in validation.mixture(1.15)]
-        [(0.0, 1.0), (0.0, 1.1)]
-        """
-
-        def close(score: Any, best: Any) -> bool:
-            score, best = (score, best) if isinstance(best, tuple) else ((score,), (best,))
-            return bool(score[:-1] == best[:-1] and score[-1] <= band * best[-1])
-
-        if not self.kept:
-            return []
-        return [self.kept[0], *(c for c in self.kept[1:] if close(c["score"], self.kept[0]["score"]))]
-
     def state_dict(self) -> dict[str, Any]:
-        return {"kept": self.kept}
+        return {"best": self.best}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        best = state_dict.get("best")  # checkpoints of earlier versions kept the best check alone
-        self.kept = state_dict.get("kept", [best] if best else [])[: self.keep]
+        self.best = state_dict.get("best")

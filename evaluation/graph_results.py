@@ -31,7 +31,6 @@ from edgraph.cli import GRAPH_MODELS as MODELS
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.models import INITS, LatentGraphEBM
-from edgraph.models.latent import FIT_DEFAULTS
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -92,7 +91,6 @@ def run(args: argparse.Namespace) -> dict:
                 "train_seconds": train_seconds,
                 "steps": model.steps_trained,
                 "selected_step": model.selected_step,
-                "mixture_steps": model.mixture_steps,
                 "decoder_temperature": getattr(model, "decoder_temperature", None),
                 "large": evaluate(model, train, test, args.num, args.sample_seeds, sampler_options),
                 "test_size": evaluate(model, train, test, len(test), list(range(5)), sampler_options),
@@ -155,9 +153,7 @@ def trained_model(
         **train_options,
     )
     model_class = MODELS[args.model]
-    # a latent model's fit defaults belong to its recipe: a run made under other defaults is another recipe
-    defaults = FIT_DEFAULTS if model_class is LatentGraphEBM else {}
-    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": {**defaults, **options}}
+    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": options}
     done = run_dir / "recipe.json"
     if done.is_file():
         saved = json.loads(done.read_text())

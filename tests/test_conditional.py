@@ -99,7 +99,7 @@ def test_chains_start_from_their_class():
     generator = torch.Generator().manual_seed(0)
     for label, sizes in [(0, {4, 5}), (1, {6, 7}), (None, {4, 5, 6, 7})]:
         _, noise_mask = model.noise_states(256, generator, torch.device("cpu"), label)
-        x, data_mask = model.data_states(256, generator, torch.device("cpu"), label, model.sampling_energy)
+        x, data_mask = model.data_states(256, generator, torch.device("cpu"), label)
         for mask in (noise_mask, data_mask):
             assert set(_nodes(mask).tolist()) == sizes
         if label is not None:

@@ -10,7 +10,7 @@ from lightning.pytorch.callbacks import Timer
 from edgraph import GraphEBM
 from edgraph.datasets import load_graphs
 from edgraph.graphs import node_mask_from_pairs
-from edgraph.training import CosineDecay, EnergyModule, PeriodicValidation, TrainConfig, metrics_files
+from edgraph.training import CosineDecay, TrainConfig, metrics_files
 
 TINY = dict(hidden=8, layers=1, num_negatives=4, sampler_steps=5)
 FAST = dict(batch_size=16, progress=False, checkpoint_every=2, log_every=1)
@@ -128,50 +128,6 @@ def test_cosine_decay_follows_whichever_budget_is_further_along(max_steps, expec
     timer.time_elapsed = lambda stage="train": 90.0  # 3/4 of the two minutes
     trainer = SimpleNamespace(global_step=10, callbacks=[timer])
     assert CosineDecay(TrainConfig(max_steps=max_steps, max_minutes=2)).fraction(trainer) == pytest.approx(expected)
-
-
-def test_validation_keeps_the_best_checks_and_mixes_those_within_the_band():
-    module = EnergyModule(torch.nn.Linear(1, 1), lambda *batch: torch.zeros(()), TrainConfig(), {})
-    scores = iter([(0.0, 2.0), (0.0, 1.0), (0.0, 1.1), (0.1, 0.5), (0.0, 1.0), (0.0, 1.2)])
-    validation = PeriodicValidation(1, dict, keep=3, score=lambda metrics: next(scores))
-    for step in range(1, 7):
-        module.ema.weight.data.fill_(step)  # each check's weights tell its step
-        validation._check(SimpleNamespace(global_step=step, loggers=[]), module)
-    kept = [(check["step"], check["score"]) for check in validation.kept]
-    assert kept == [(2, (0.0, 1.0)), (5, (0.0, 1.0)), (3, (0.0, 1.1))]  # a tie goes to the earlier check
-    assert [check["weights"]["weight"].item() for check in validation.kept] == [2.0, 5.0, 3.0]
-    assert [check["step"] for check in validation.mixture(1.15)] == [2, 5, 3]
-    assert [check["step"] for check in validation.mixture(1.05)] == [2, 5]
-    numbers = PeriodicValidation(1, dict, keep=2)
-    numbers.kept = [{"score": 2.0}, {"score": 2.4}]
-    assert len(numbers.mixture(1.15)) == 1 and len(numbers.mixture(1.25)) == 2
-    resumed = PeriodicValidation(1, dict, keep=2)
-    resumed.load_state_dict(validation.state_dict())
-    assert [check["step"] for check in resumed.kept] == [2, 5]
-    resumed.load_state_dict({"best": validation.kept[0]})  # a checkpoint of a version that kept one check
-    assert [check["step"] for check in resumed.kept] == [2]
-
-
-def test_a_mixture_draws_an_equal_share_of_chains_from_each_checks_weights():
-    class Tilt(torch.nn.Module):  # E(x) = w * edges: w > 0 empties a graph, w < 0 fills it
-        def __init__(self, weight: float) -> None:
-            super().__init__()
-            self.weight = torch.nn.Parameter(torch.tensor(weight))
-
-        def forward(self, x, mask):
-            return self.weight * (x * mask).sum(1)
-
-    model = GraphEBM(5, **TINY).fit([nx.cycle_graph(4), nx.path_graph(5)] * 4, max_steps=1, progress=False)
-    model.sampling_energies = [Tilt(30.0), Tilt(-30.0)]  # 200 Gibbs steps visit each of the 10 pairs
-    for num in (7, 8, 1):
-        graphs = model.sample(num, seed=num, sampler="gibbs", steps=200)
-        full = [g.number_of_edges() == g.number_of_nodes() * (g.number_of_nodes() - 1) // 2 for g in graphs]
-        empty = [g.number_of_edges() == 0 for g in graphs]
-        assert all(e or f for e, f in zip(empty, full))
-        assert empty == sorted(empty, reverse=True)  # each check's chains in turn, the best's first
-        assert sum(empty) in (num // 2, (num + 1) // 2)
-    singles = [model.sample(1, seed=seed, sampler="gibbs", steps=200)[0] for seed in range(40)]
-    assert 0 < sum(g.number_of_edges() == 0 for g in singles) < 40  # an odd chain goes to either check
 
 
 def test_resume_refuses_another_model(graphs, tmp_path):

@@ -43,10 +43,6 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 2
 #: What a run directory holds once a run has started; a fresh fit refuses a folder with any of them.
 RUN_ARTEFACTS = ("model.pt", "config.json", "checkpoints", "logs")
-#: How far behind the best validation check's score another kept check's may be, as a factor, for
-#: its weights to sample too (:meth:`~edgraph.training.PeriodicValidation.mixture`; the training
-#: option ``val_mixture`` caps how many checks sample).
-MIXTURE_BAND = 1.15
 #: Where sampling chains start, ``"noise"`` (from the training statistics) or ``"data"`` (at training examples).
 INITS = ("noise", "data")
 
@@ -57,9 +53,8 @@ class EnergyModel(ABC):
     """Base class of :class:`~edgraph.GraphEBM` and :class:`~edgraph.MoleculeEBM`.
 
     ``config`` is a dataclass of the constructor's arguments; ``energy`` holds the raw weights and
-    ``sampling_energies`` the EMA weights that sampling uses: one network, or the networks of the
-    validation checks whose samples are mixed (``mixture_steps``), the best first
-    (``sampling_energy``); ``training_data`` the encoded training set (``None`` before ``fit``).
+    ``sampling_energy`` the EMA weights that sampling uses; ``training_data`` the encoded
+    training set (``None`` before ``fit``).
     """
 
     format: ClassVar[str]
@@ -71,11 +66,10 @@ class EnergyModel(ABC):
     def __init__(self, config: Any) -> None:
         self.config = config
         self.energy = self._new_energy()
-        self.sampling_energies: list[nn.Module] = [self.energy]
+        self.sampling_energy = self.energy
         self.training_data: dict[str, Tensor] | None = None
         self.steps_trained = 0
-        self.selected_step: int | None = None  # the best validation check's step, when chosen on validation data
-        self.mixture_steps: list[int] = []  # the steps of every check whose weights sample, the best first
+        self.selected_step: int | None = None  # the step whose weights sample, when chosen on validation data
 
     # What a model defines.
 
@@ -105,10 +99,9 @@ class EnergyModel(ABC):
 
     @abstractmethod
     def data_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None, energy: nn.Module
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
-        """Chain starts at training examples (of class ``label``, if given) drawn uniformly with
-        replacement, for chains of ``energy`` (a model whose states are encodings encodes them with it)."""
+        """Chain starts at training examples (of class ``label``, if given) drawn uniformly with replacement."""
 
     @abstractmethod
     def _run_chains(
@@ -131,12 +124,6 @@ class EnergyModel(ABC):
         return energy
 
     # Shared behaviour.
-
-    @property
-    def sampling_energy(self) -> nn.Module:
-        """The EMA weights of the best validation check (``selected_step``), or the last EMA
-        weights when none was made: the first of ``sampling_energies``."""
-        return self.sampling_energies[0]
 
     def _set_training_data(self, record: dict[str, Tensor]) -> None:
         """Keep the encoded training set; subclasses derive their sampling statistics from it."""
@@ -161,7 +148,6 @@ class EnergyModel(ABC):
             "config": _plain(dataclasses.asdict(self.config)),
             "steps_trained": self.steps_trained,
             "selected_step": self.selected_step,
-            "mixture_steps": self.mixture_steps,
             "training_data": self.training_data,
         }
 
@@ -171,7 +157,6 @@ class EnergyModel(ABC):
         self.steps_trained = int(meta["steps_trained"])
         selected = meta.get("selected_step")
         self.selected_step = None if selected is None else int(selected)
-        self.mixture_steps = [int(step) for step in meta.get("mixture_steps", [])]
 
     def _fit(
         self,
@@ -292,19 +277,16 @@ class EnergyModel(ABC):
             resume,
             callbacks,
         )
-        from edgraph.training import PeriodicValidation, frozen_copy
+        from edgraph.training import PeriodicValidation
 
         self.steps_trained = module.global_step
         self.energy = module.energy.cpu()
-        running = module.trainer.callbacks  # type: ignore[attr-defined]
-        validation = next((c for c in running if isinstance(c, PeriodicValidation) and c.kept), None)
-        # the weights that scored best on the held-out graphs sample, not the last ones
-        checks = validation.mixture(MIXTURE_BAND) if validation is not None else []
-        self.sampling_energies = [module.ema.cpu()] + [frozen_copy(module.ema).cpu() for _ in checks[1:]]
-        for network, check in zip(self.sampling_energies, checks):
-            network.load_state_dict(check["weights"])
-        self.selected_step = int(checks[0]["step"]) if checks else None
-        self.mixture_steps = [int(check["step"]) for check in checks]
+        self.sampling_energy = module.ema.cpu()
+        chosen = [c.best for c in module.trainer.callbacks if isinstance(c, PeriodicValidation) and c.best]  # type: ignore[attr-defined]
+        self.selected_step = None
+        if chosen:  # the weights that scored best on the held-out graphs sample, not the last ones
+            self.sampling_energy.load_state_dict(chosen[0]["weights"])
+            self.selected_step = int(chosen[0]["step"])
         if module.trainer.is_global_zero:
             if finish is not None:
                 finish()
@@ -338,8 +320,6 @@ class EnergyModel(ABC):
         A class-conditional model samples class ``label`` (node counts and chain starts from that
         class's training graphs), at classifier-free ``guidance`` :math:`w`
         (:class:`~edgraph.energies.GuidedEnergy`); ``label=None`` samples the unlabelled energy.
-        A model that mixes validation checks (``mixture_steps``) draws an equal share of the chains
-        from each check's weights, the remainder assigned at random, and returns them in that order.
         """
         return self.decode(
             self.sample_tensors(
@@ -374,7 +354,7 @@ class EnergyModel(ABC):
         energy: nn.Module | None = None,
     ) -> States:
         """What :meth:`sample` decodes: the model's dense tensors, on the CPU; arguments as in
-        :meth:`sample` (``energy`` replaces the model's ``sampling_energies`` for every chain)."""
+        :meth:`sample` (``energy`` defaults to the EMA weights)."""
         if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0:
             raise ValueError(f"the number of samples must be a non-negative integer, got {num!r}")
         if init not in INITS:
@@ -388,46 +368,31 @@ class EnergyModel(ABC):
         steps = c.sampler_steps if steps is None else steps
         if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-        networks = self.sampling_energies if energy is None else [energy]
-        device = torch.device(device) if device is not None else next(networks[0].parameters()).device
+        energy = self.conditioned(self.sampling_energy if energy is None else energy, label, guidance)
+        if terms:
+            energy = ComposedEnergy(energy, terms)
+        device = torch.device(device) if device is not None else next(energy.parameters()).device
         generator = torch.Generator(device)
         generator.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
-        parts = []
-        for network, count in zip(networks, mixture_counts(int(num), len(networks), generator)):
-            if count or not parts:  # an empty draw still returns tensors of the right shape
-                if init == "noise":
-                    states = self.noise_states(count, generator, device, label)
-                else:
-                    states = self.data_states(count, generator, device, label, network)
-                chain_energy = self.conditioned(network, label, guidance)
-                if terms:
-                    chain_energy = ComposedEnergy(chain_energy, terms)
-                parts.append(self._sample_chains(chain_energy, chain, states, int(steps), generator, progress))
-        return tuple(torch.cat(tensors) for tensors in zip(*parts))
-
-    def _sample_chains(
-        self, energy: nn.Module, chain: Sampler, states: States, steps: int, generator: torch.Generator, progress: bool
-    ) -> States:
-        """:meth:`_run_chains` on the device of ``states``, in eval mode, without gradients to the
-        weights; the dense tensors on the CPU, and ``energy`` back where and as it was."""
+        starts = self.noise_states if init == "noise" else self.data_states
+        states = starts(int(num), generator, device, label)
         was_training, home = energy.training, next(energy.parameters()).device
-        energy.eval().to(states[0].device)
+        energy.eval().to(device)
         try:
             with torch.no_grad():
-                dense = self._run_chains(energy, chain, states, steps, generator, progress)
+                dense = self._run_chains(energy, chain, states, int(steps), generator, progress)
         finally:
             energy.train(was_training).to(home)
         return tuple(t.cpu() for t in dense)
 
     def save(self, path: str | Path) -> None:
-        """Write config, training data and weights (raw and EMA, with the mixed checks') to ``path``, atomically."""
+        """Write config, training data and weights (raw and EMA) to ``path``, atomically."""
         buffer = io.BytesIO()
         torch.save(
             {
                 **self.metadata(),
                 "energy": self.energy.state_dict(),
                 "sampling_energy": self.sampling_energy.state_dict(),
-                "mixture": [network.state_dict() for network in self.sampling_energies[1:]],
             },
             buffer,
         )
@@ -449,46 +414,26 @@ class EnergyModel(ABC):
             if "state_dict" in payload:  # a Lightning checkpoint of EnergyModule
                 weights = payload["state_dict"]
                 raw = {k[len("energy.") :]: v for k, v in weights.items() if k.startswith("energy.")}
-                sampling = [{k[len("ema.") :]: v for k, v in weights.items() if k.startswith("ema.")}]
-                model.selected_step, model.mixture_steps = None, []  # it samples with its last EMA weights
+                ema = {k[len("ema.") :]: v for k, v in weights.items() if k.startswith("ema.")}
             else:
-                raw = payload["energy"]
-                sampling = [payload["sampling_energy"], *payload.get("mixture", [])]
+                raw, ema = payload["energy"], payload["sampling_energy"]
         except (TypeError, ValueError, KeyError, IndexError, RuntimeError, AttributeError) as err:
             raise ValueError(f"{path}: the saved config, training data or weights are damaged ({err!r})") from None
         try:
             model.energy.load_state_dict(raw)
-            model.sampling_energies = [model._new_energy() for _ in sampling]
-            for network, weights in zip(model.sampling_energies, sampling):
-                network.load_state_dict(weights)
+            model.sampling_energy = model._new_energy()
+            model.sampling_energy.load_state_dict(ema)
         except RuntimeError as err:
             raise ValueError(f"{path}: weights do not fit the saved config ({err})") from None
-        for network in model.sampling_energies:
-            if not all(torch.isfinite(p).all() for p in network.parameters()):
-                raise ValueError(f"{path}: the saved weights hold NaN or infinite values")
-            network.requires_grad_(False)
+        if not all(torch.isfinite(p).all() for p in model.sampling_energy.parameters()):
+            raise ValueError(f"{path}: the saved weights hold NaN or infinite values")
+        model.sampling_energy.requires_grad_(False)
         return model
 
     @classmethod
     def _saved_config(cls, config: dict[str, Any]) -> dict[str, Any]:
         """The constructor arguments of a saved config, in this version's terms."""
         return config
-
-
-def mixture_counts(num: int, parts: int, generator: torch.Generator) -> list[int]:
-    """How many of ``num`` samples each of ``parts`` mixture components draws: an equal share, and
-    one more for ``num % parts`` of them chosen at random (no draw from ``generator`` for one part).
-
-    >>> mixture_counts(7, 3, torch.Generator().manual_seed(0))
-    [3, 2, 2]
-    >>> mixture_counts(5, 1, torch.Generator())
-    [5]
-    """
-    counts = [num // parts] * parts
-    if parts > 1:
-        for part in torch.randperm(parts, generator=generator, device=generator.device)[: num % parts].tolist():
-            counts[part] += 1
-    return counts
 
 
 def is_main_process() -> bool:

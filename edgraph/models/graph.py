@@ -385,7 +385,7 @@ class GraphEBM(EnergyModel):
         return torch.bernoulli(density[:, None] * mask, generator=generator), mask
 
     def data_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None, energy: nn.Module
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
         r"""Chain starts at training graphs (of class ``label``, if given) drawn uniformly with
         replacement (so :math:`n \sim p(n)` too): edge vectors ``x0 [num, D]`` and their bool pair masks."""
@@ -488,8 +488,7 @@ def fit_graphs(
             shortfalls = shortfalls + 1 if score(metrics)[0] > 0 else 0
             return 0 < config.val_patience <= shortfalls
 
-        keep = config.val_mixture if held_out else 0
-        validation = PeriodicValidation(config.val_every, evaluate, keep, score, stop if held_out else None)
+        validation = PeriodicValidation(config.val_every, evaluate, bool(held_out), score, stop if held_out else None)
         return [validation]
 
     after = None if finish is None else lambda: finish(graphs, held_out)

@@ -96,15 +96,8 @@ TRAININGS = ("vae", "joint")
 #: What :meth:`LatentGraphEBM.fit` does unless told otherwise: 20,000 steps (a step costs a fraction
 #: of a GraphEBM step), a fifth of the graphs held out, and every 1,000 steps and at the last 256
 #: samples scored against them, so that the model keeps the weights that scored best among those
-#: novel enough (:func:`~edgraph.models.graph.novelty_required`), and samples from up to 3 checks
-#: whose scores are within :data:`~edgraph.models.base.MIXTURE_BAND` of the best's.
-FIT_DEFAULTS: dict[str, Any] = {
-    "max_steps": 20_000,
-    "val_fraction": 0.2,
-    "val_every": 1000,
-    "val_graphs": 256,
-    "val_mixture": 3,
-}
+#: novel enough (:func:`~edgraph.models.graph.novelty_required`).
+FIT_DEFAULTS: dict[str, Any] = {"max_steps": 20_000, "val_fraction": 0.2, "val_every": 1000, "val_graphs": 256}
 #: The decoder temperatures validation chooses among, warmest first (ties keep the warmer); the
 #: first, :math:`T = 1`, is the decoder as trained, which the others' novelty is measured against.
 DECODER_TEMPERATURES = (1.0, 0.85, 0.7, 0.6, 0.5)
@@ -311,21 +304,21 @@ class LatentEBM(EnergyModel):
         return (torch.randn(num, self.config.latent_dim, generator=generator, device=device),)
 
     def data_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None, energy: nn.Module
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
-        r"""Chain starts at the posterior means :math:`\mu_\phi(x)` under ``energy``'s encoder of
-        training examples drawn uniformly with replacement (posterior samples for a model trained
-        jointly): ``z [num, d]``."""
+        r"""Chain starts at the posterior means :math:`\mu_\phi(x)` of training examples drawn
+        uniformly with replacement (posterior samples for a model trained jointly): ``z [num, d]``."""
         self.conditioned(self.energy, label, 0.0)
         states = self._training_tensors()
         rows = torch.randint(len(states[0]), (num,), generator=generator, device=generator.device).cpu()
-        home = next(energy.parameters()).device
+        network = self.sampling_energy
+        home = next(network.parameters()).device
         drawn = [t[rows].to(home) for t in states]
-        assert isinstance(energy, LatentNetwork)
-        if energy.encoder is None:
-            return (self.posterior_samples(energy, *drawn, generator=generator).to(device),)
+        assert isinstance(network, LatentNetwork)
+        if network.encoder is None:
+            return (self.posterior_samples(network, *drawn, generator=generator).to(device),)
         with torch.no_grad():
-            mean, _ = energy.posterior(*drawn)
+            mean, _ = network.posterior(*drawn)
         return (mean.to(device),)
 
     def sample_tensors(
@@ -546,8 +539,7 @@ class LatentGraphEBM(LatentEBM):
         (:func:`~edgraph.models.graph.validation_score`: novelty shortfall first, then the sum of
         degree, clustering and orbit MMD), with the novelty required of it raised to that of the
         samples at :math:`T = 1` less :data:`TEMPERATURE_NOVELTY_DROP`. ``train`` is what the
-        model was trained on. The samples come from the best check's weights (``sampling_energy``)
-        alone; the temperature then serves every check the model mixes.
+        model was trained on.
 
         >>> graphs = [nx.cycle_graph(4), nx.path_graph(5), nx.star_graph(3)] * 4
         >>> model = LatentGraphEBM(max_nodes=5, latent_dim=2, hidden=8, layers=1, decoder_hidden=16)
@@ -563,9 +555,7 @@ class LatentGraphEBM(LatentEBM):
         try:
             for temperature in DECODER_TEMPERATURES:
                 self.decoder_temperature = temperature
-                checks[temperature] = validation_metrics(
-                    self, num, held_out, VALIDATION_STATS, train, energy=self.sampling_energy
-                )
+                checks[temperature] = validation_metrics(self, num, held_out, VALIDATION_STATS, train)
         finally:
             self.decoder_temperature = before
         required = max(novelty_required(held_out, train), checks[1.0]["novelty"] - TEMPERATURE_NOVELTY_DROP)

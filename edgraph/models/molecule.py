@@ -404,7 +404,7 @@ class MoleculeEBM(EnergyModel):
         )
 
     def data_states(
-        self, num: int, generator: torch.Generator, device: torch.device, label: int | None, energy: nn.Module
+        self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
         """Chain starts at training molecules drawn uniformly with replacement (``label``: ``None``)."""
         self.conditioned(self.energy, label, 0.0)
