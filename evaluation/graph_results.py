@@ -31,6 +31,7 @@ from edgraph.cli import GRAPH_MODELS as MODELS
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.models import INITS, LatentGraphEBM
+from edgraph.models.latent import FIT_DEFAULTS
 from edgraph.training import metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -153,7 +154,9 @@ def trained_model(
         **train_options,
     )
     model_class = MODELS[args.model]
-    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": options}
+    # a latent model's fit defaults belong to its recipe: a run made under other defaults is another recipe
+    defaults = FIT_DEFAULTS if model_class is LatentGraphEBM else {}
+    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": {**defaults, **options}}
     done = run_dir / "recipe.json"
     if done.is_file():
         saved = json.loads(done.read_text())
