@@ -7,8 +7,8 @@ at two sample sizes: 1,024 generated graphs, and as many as the test split (GDSS
 5 sampling seeds). The real-vs-real floor at the same sizes is computed alongside.
 
     python evaluation/graph_results.py --dataset ego_small --max-steps 1400 --train-seeds 0 1 2 \
-        --out evaluation/results/ego_small_ed.json [--objective pcd --cd-sampler gwg --cd-steps 10]
-    python evaluation/graph_results.py --table evaluation/results/*.json > evaluation/graph_results.md
+        --out evaluation/results/graphs/ego_small_ed_seeds012.json [--objective pcd --cd-sampler gwg --cd-steps 10]
+    python evaluation/graph_results.py --table evaluation/results/graphs/*.json  # the tables, as Markdown
 """
 
 from __future__ import annotations

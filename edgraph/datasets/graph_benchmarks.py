@@ -226,7 +226,7 @@ def grid(root: str | os.PathLike | None = None, seed: int = 0) -> list[nx.Graph]
 #:
 #: :meta hide-value:
 DATASETS: dict[str, GraphDataset] = {
-    "ego_small": GraphDataset(ego_small, 40, 18, "200 ego graphs of CiteSeer, 4..18 nodes"),
+    "ego_small": GraphDataset(ego_small, 40, 18, "200 ego graphs of CiteSeer, 4..17 nodes"),
     "community_small": GraphDataset(community_small, 20, 20, "100 two-community graphs, seed 0"),
     "community_small_gdss": GraphDataset(community_small_gdss, 20, 20, "the 100 graphs GDSS used"),
     "sbm_small": GraphDataset(sbm_small, 20, 24, "100 three-block SBMs, 15..24 nodes, seed 0"),
