@@ -32,7 +32,7 @@ from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.models import INITS, LatentGraphEBM
 from edgraph.models.latent import FIT_DEFAULTS
-from edgraph.training import metrics_files
+from edgraph.training import TrainConfig, metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
 PROTOCOLS = ("gdss", "gran")
@@ -154,9 +154,10 @@ def trained_model(
         **train_options,
     )
     model_class = MODELS[args.model]
-    # a latent model's fit defaults belong to its recipe: a run made under other defaults is another recipe
+    # the training options as fit resolves them, defaults included: a run made under other defaults is another recipe
     defaults = FIT_DEFAULTS if model_class is LatentGraphEBM else {}
-    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": {**defaults, **options}}
+    resolved = asdict(TrainConfig.from_dict({**defaults, **options}))
+    recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": resolved}
     done = run_dir / "recipe.json"
     if done.is_file():
         saved = json.loads(done.read_text())
