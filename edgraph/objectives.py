@@ -236,10 +236,10 @@ class PersistentChains:
     new masks.
 
     Args:
-        states: initial chains ``[N, ...]``.
-        mask: free entries per slot, ``[N, D]`` (site shape; fixed per slot), or ``None``.
-        reinit: ``reinit(n, generator)`` returns ``n`` fresh states ``[n, ...]`` (frozen entries then
-            keep the slot's value), or fresh states with their masks ``([n, ...], [n, D])``, which
+        states: initial chains ``[C, ...]``, one slot per chain.
+        mask: free entries per slot, ``[C, D]`` (site shape; fixed per slot), or ``None``.
+        reinit: ``reinit(B, generator)`` returns ``B`` fresh states ``[B, ...]`` (frozen entries then
+            keep the slot's value), or fresh states with their masks ``([B, ...], [B, D])``, which
             replace the slots' masks (a restarted graph chain may have another node count);
             needed when ``reinit_prob > 0``.
         reinit_prob: probability in [0, 1] of restarting a drawn chain.
@@ -260,7 +260,7 @@ class PersistentChains:
         reinit_prob: float = 0.0,
     ) -> None:
         if states.dim() < 1 or states.shape[0] == 0:
-            raise ValueError(f"states must be a non-empty batch [N, ...], got shape {tuple(states.shape)}")
+            raise ValueError(f"states must be a non-empty batch [C, ...], got shape {tuple(states.shape)}")
         if mask is not None and (mask.shape[0] != states.shape[0] or mask.dim() > states.dim()):
             raise ValueError(
                 f"mask must hold one row per chain, shape [{states.shape[0]}, ...] with at most "

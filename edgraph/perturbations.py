@@ -9,8 +9,8 @@ All perturbations work on any leading shape (``[B, D]`` batches or ``[B, M, D]``
 negatives; categorical states carry one more trailing axis ``K``) and take
 
 - ``mask``: broadcastable to the state's *site shape* (``[B, D]`` or ``[B, 1, D]``; the
-  trailing ``K`` of a categorical state is not part of it). 1 = the entry may change,
-  0 = it is frozen (e.g. node pairs of a graph that involve padding nodes).
+  trailing ``K`` of a categorical state is not part of it), bool or 0/1. True = the entry may
+  change, False = it is frozen (e.g. node pairs of a graph that involve padding nodes).
 - ``generator``: a :class:`torch.Generator` on the state's device; same seed, same result.
 
 References:
@@ -42,7 +42,19 @@ __all__ = ["Perturbation", "BernoulliFlip", "ScaledBernoulliFlip", "EdgeSwap", "
 class Perturbation(Protocol):
     """Anything that draws :math:`y \\sim q(\\cdot \\mid x)` for a symmetric kernel ``q``."""
 
-    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor: ...
+    def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`.
+
+        Args:
+            x: states ``[..., D]`` (one-hot categorical states ``[..., D, K]``).
+            mask: broadcastable to the site shape ``[..., D]``; nonzero entries may change, zeros
+                are frozen. ``None`` frees every entry.
+            generator: the random stream, on ``x``'s device.
+
+        Returns:
+            ``y``, with the shape and dtype of ``x``.
+        """
+        ...
 
 
 def _free_sites(mask: Tensor | None, site_shape: torch.Size) -> Tensor | None:
@@ -93,6 +105,7 @@ class BernoulliFlip:
         _check_probability("BernoulliFlip eps", self.eps)
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`, shaped as ``x`` (arguments as :meth:`Perturbation.sample`)."""
         return _flip(x, self.eps, _free_sites(mask, x.shape), generator)
 
 
@@ -148,6 +161,7 @@ class ScaledBernoulliFlip:
         _check_probability("ScaledBernoulliFlip max_eps", self.max_eps)
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`, shaped as ``x`` (arguments as :meth:`Perturbation.sample`)."""
         free = _free_sites(mask, x.shape)
         count = free.sum(-1, keepdim=True) if free is not None else torch.tensor(float(x.shape[-1]))
         return _flip(x, (self.flips / count.clamp(min=1)).clamp(max=self.max_eps), free, generator)
@@ -192,6 +206,7 @@ class EdgeSwap:
             raise ValueError(f"EdgeSwap share (swaps per edge) must be a finite number > 0, got {self.share!r}")
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`, shaped as ``x`` (arguments as :meth:`Perturbation.sample`)."""
         nodes = int(nodes_from_pairs(torch.tensor(x.shape[-1])))
         if nodes * (nodes - 1) // 2 != x.shape[-1]:
             raise ValueError(f"EdgeSwap expects edge vectors of N(N-1)/2 entries, got {x.shape[-1]}")
@@ -250,6 +265,7 @@ class UniformCategorical:
             raise ValueError(f"UniformCategorical num_categories must be an integer >= 2, got {self.num_categories!r}")
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`, shaped as ``x`` (arguments as :meth:`Perturbation.sample`)."""
         if x.dim() < 2 or x.shape[-1] != self.num_categories:
             raise ValueError(
                 f"UniformCategorical expects one-hot states [..., D, {self.num_categories}], got shape {tuple(x.shape)}"
@@ -291,6 +307,7 @@ class Gaussian:
             raise ValueError(f"Gaussian t (noise variance) must be a finite number > 0, got {self.t!r}")
 
     def sample(self, x: Tensor, mask: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`y \sim q(\cdot \mid x)`, shaped as ``x`` (arguments as :meth:`Perturbation.sample`)."""
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         free = _free_sites(mask, x.shape)
         if free is not None:

@@ -56,6 +56,7 @@ class GuidedEnergy(nn.Module):
         self.guidance = guidance
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        r"""Energies :math:`E_w(x)` ``[B]`` of states ``x [B, D]`` with pair masks ``mask [B, D]``."""
         labels = torch.full((len(x),), self.label, dtype=torch.long, device=x.device)
         conditional = self.energy(x, mask, labels)
         if not self.guidance:

@@ -25,7 +25,7 @@ class MLPEnergy(nn.Module):
     (2021) and Schröder et al. (2023). Binary states (float 0/1) and continuous states are used
     as they are. Lower energy means more probable: :math:`p(x) \propto e^{-E(x)}`.
 
-    The optional ``mask [B, D]`` (1 = free entry) is *applied*: frozen entries are zeroed before
+    The optional ``mask [B, D]`` (bool or 0/1; True = free entry) is *applied*: frozen entries are zeroed before
     the network, so their value cannot change the energy.
 
     Args:
@@ -56,6 +56,7 @@ class MLPEnergy(nn.Module):
         self.dim = dim
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Energies ``energy [B]`` of states ``x [B, D]``, with the optional ``mask [B, D]`` applied."""
         if x.dim() != 2 or x.shape[1] != self.dim:
             raise ValueError(f"x must have shape [B, {self.dim}], got {tuple(x.shape)}")
         if mask is not None:
@@ -88,4 +89,5 @@ class TiltedGaussianEnergy(nn.Module):
         self.tilt = MLPEnergy(dim, hidden, layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        r"""Energies :math:`U(z)` ``[B]`` of latent vectors ``z [B, d]``."""
         return self.tilt(z) + 0.5 * (z**2).sum(-1)

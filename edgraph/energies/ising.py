@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 
 class IsingEnergy(nn.Module):
-    r"""Ising energy of binary states ``x`` [B, D] (0/1) with spins ``s = 2x - 1``::
+    r"""Ising energy of binary states ``x [B, D]`` (0/1) with spins ``s = 2x - 1``::
 
         E(x) = -(s^T J s + b^T s),   so   log p(x) = s^T J s + b^T s - log Z.
 
@@ -16,8 +16,8 @@ class IsingEnergy(nn.Module):
 
     Args:
         num_spins: ``D``; with no ``coupling``/``bias`` given, ``J`` and ``b`` start at zero.
-        coupling: ``J`` [D, D], symmetric with zero diagonal.
-        bias: ``b`` [D].
+        coupling: ``J [D, D]``, symmetric with zero diagonal.
+        bias: ``b [D]``.
 
     Example:
         >>> energy = IsingEnergy(coupling=torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
@@ -67,12 +67,12 @@ class IsingEnergy(nn.Module):
         return self.bias.shape[0]
 
     def coupling_matrix(self) -> Tensor:
-        """The effective coupling ``J_eff``: symmetric with a zero diagonal, [D, D]."""
+        """The effective coupling ``J_eff [D, D]``: symmetric with a zero diagonal."""
         symmetric = (self.coupling + self.coupling.t()) / 2
         return symmetric - torch.diag_embed(symmetric.diagonal())
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
-        """Energy [B] of binary states ``x`` [B, D]; ``mask`` is accepted and ignored."""
+        """Energies ``energy [B]`` of binary states ``x [B, D]``; ``mask`` is accepted and ignored."""
         if x.dim() != 2 or x.shape[1] != self.num_spins:
             raise ValueError(f"x must have shape [B, {self.num_spins}]; got {tuple(x.shape)}")
         spins = 2 * x - 1

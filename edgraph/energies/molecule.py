@@ -144,4 +144,6 @@ class MoleculeEnergy(MoleculeReadout):
         super().__init__(max_atoms, 1, num_atom_types, num_bond_types, hidden, layers, features)
 
     def forward(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
+        """Energies ``energy [B]`` of one-hot ``atoms [B, N, Ka]`` and ``bonds [B, D, Kb]`` with the
+        bool ``node_mask [B, N]``."""
         return super().forward(atoms, bonds, node_mask).squeeze(-1)

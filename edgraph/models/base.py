@@ -354,7 +354,9 @@ class EnergyModel(ABC):
         energy: nn.Module | None = None,
     ) -> States:
         """What :meth:`sample` decodes: the model's dense tensors, on the CPU; arguments as in
-        :meth:`sample` (``energy`` defaults to the EMA weights)."""
+        :meth:`sample` (``energy`` defaults to the EMA weights). Graph models give
+        ``(adj [B, N, N], node_mask [B, N])``, molecule models ``(atoms [B, N, Ka], bonds [B, D, Kb],
+        node_mask [B, N])``, with ``B = num``."""
         if isinstance(num, bool) or not isinstance(num, numbers.Integral) or num < 0:
             raise ValueError(f"the number of samples must be a non-negative integer, got {num!r}")
         if init not in INITS:

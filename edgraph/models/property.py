@@ -60,6 +60,8 @@ class PropertyRegressor(nn.Module):
         self.register_buffer("validation_mae", torch.tensor(math.nan))  # mean absolute error on held-out molecules
 
     def forward(self, atoms: Tensor, bonds: Tensor, node_mask: Tensor) -> Tensor:
+        """Predicted property values ``[B]``, in the property's units, of one-hot ``atoms [B, N, Ka]``
+        and ``bonds [B, D, Kb]`` with the bool ``node_mask [B, N]``."""
         return self.mean + self.scale * self.network(atoms, bonds, node_mask)
 
     def term(self, target: float, weight: float = 1.0) -> PropertyTarget:

@@ -18,7 +18,7 @@ from edgraph.progress import progress_range
 
 
 def energy_and_grad(energy: Energy, x: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
-    r"""Energy ``E(x)`` [B] and its gradient ``dE/dx`` (shape of ``x``), both detached.
+    r"""Energy ``energy [B]`` and its gradient ``dE/dx`` (shape of ``x``), both detached.
 
     The gradient is taken on a detached copy of ``x``, so no autograd graph survives the call
     and parameters of the energy receive no gradient.
@@ -36,7 +36,7 @@ def energy_and_grad(energy: Energy, x: Tensor, mask: Tensor | None) -> tuple[Ten
 
 
 def metropolis_hastings(log_ratio: Tensor, generator: torch.Generator | None) -> Tensor:
-    r"""Accept each chain with probability ``min(1, exp(log_ratio))``; returns a bool tensor [B].
+    r"""Accept each chain with probability ``min(1, exp(log_ratio))``; returns a bool ``[B]``.
 
     Example:
         >>> metropolis_hastings(torch.tensor([0.0, -float("inf")]), None)
@@ -69,7 +69,7 @@ def check_positive(name: str, value: float) -> float:
 
 
 def free_entries(mask: Tensor | None, x0: Tensor) -> Tensor:
-    """Bool tensor [B, D]: True where an entry of ``x0`` may change (all True without a mask)."""
+    """Bool ``[B, D]``: True where an entry of ``x0`` may change (all True without a mask)."""
     if mask is None:
         return torch.ones(x0.shape[:2], dtype=torch.bool, device=x0.device)
     if mask.shape != x0.shape[:2]:
@@ -107,7 +107,8 @@ class Sampler(ABC):
             energy: callable, ``energy(x) -> [B]`` (or ``energy(x, mask) -> [B]`` with a mask).
             x0: initial states; binary 0/1 ``[B, D]``, one-hot ``[B, D, K]`` or continuous ``[B, D]``.
             steps: number of MCMC steps (see each sampler for what one step does).
-            mask: ``[B, D]``, 1 where an entry may change, 0 where it is frozen; passed to ``energy``.
+            mask: bool ``[B, D]`` (or 0/1), True where an entry may change, False where it is frozen;
+                passed to ``energy``.
             generator: source of randomness; the same seed gives the same chains.
             progress: report the steps on stderr (a bar on a terminal, else a line every tenth).
 
@@ -189,5 +190,5 @@ class GradientMetropolisSampler(Sampler):
 
 
 def _expand_like(flags: Tensor, x: Tensor) -> Tensor:
-    """Reshape per-chain flags [B] to broadcast against ``x`` [B, ...]."""
+    """Reshape per-chain ``flags [B]`` to broadcast against ``x [B, ...]``."""
     return flags.view((-1,) + (1,) * (x.dim() - 1))

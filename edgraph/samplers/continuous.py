@@ -11,7 +11,7 @@ from edgraph.samplers.base import GradientMetropolisSampler, check_positive
 
 
 class Langevin(GradientMetropolisSampler):
-    r"""Unadjusted Langevin algorithm (ULA) on continuous states ``x`` [B, D].
+    r"""Unadjusted Langevin algorithm (ULA) on continuous states ``x [B, D]``.
 
     One step: ``y = x - h ∇E(x) / T + sqrt(2h) ξ``, ``ξ ~ N(0, I)``, on free entries only.
     Without a Metropolis-Hastings test its stationary law is biased by ``O(h)``

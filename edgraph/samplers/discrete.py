@@ -1,7 +1,7 @@
 r"""A one-hot view of discrete states, shared by Gibbs, GWG, DULA and DMALA.
 
-A binary state ``x`` [B, D] (0/1) is viewed as one-hot ``h = [1 - x, x]`` [B, D, 2]; a
-categorical state is already one-hot [B, D, K]. In this view a move sets site ``i`` to
+A binary state ``x [B, D]`` (0/1) is viewed as one-hot ``h = [1 - x, x]``, ``[B, D, 2]``; a
+categorical state is already one-hot, ``[B, D, K]``. In this view a move sets site ``i`` to
 category ``k``, and the first-order estimate of the change of ``log p`` (Grathwohl et al. 2021,
 eq. 4) is::
 
