@@ -30,7 +30,13 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def cache_dir() -> Path:
-    """The writable folder for processed caches: ``$EDGRAPH_CACHE``, else ``~/.cache/edgraph``."""
+    """The writable folder for processed caches: ``$EDGRAPH_CACHE``, else ``~/.cache/edgraph``.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"EDGRAPH_CACHE": "/tmp/edgraph-cache"}):
+    ...     cache_dir()
+    PosixPath('/tmp/edgraph-cache')
+    """
     return Path(os.environ.get("EDGRAPH_CACHE", Path.home() / ".cache" / "edgraph"))
 
 

@@ -67,7 +67,14 @@ class IsingEnergy(nn.Module):
         return self.bias.shape[0]
 
     def coupling_matrix(self) -> Tensor:
-        """The effective coupling ``J_eff [D, D]``: symmetric with a zero diagonal."""
+        """The effective coupling ``J_eff [D, D]``: symmetric with a zero diagonal, whatever
+        training has made of the stored parameter.
+
+        >>> energy = IsingEnergy(2)
+        >>> energy.coupling.data = torch.tensor([[1.0, 2.0], [0.0, 1.0]])
+        >>> energy.coupling_matrix().tolist()
+        [[0.0, 1.0], [1.0, 0.0]]
+        """
         symmetric = (self.coupling + self.coupling.t()) / 2
         return symmetric - torch.diag_embed(symmetric.diagonal())
 
