@@ -215,7 +215,12 @@ class GraphEBM(EnergyModel):
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
         """The training record of graphs (:func:`~edgraph.models.graph.graph_record`), plus ``labels`` ``[B]`` for a
-        class-conditional model (one class in ``0..num_classes-1`` per graph)."""
+        class-conditional model (one class in ``0..num_classes-1`` per graph).
+
+        >>> record = GraphEBM(4).encode([nx.path_graph(3)])
+        >>> record["edges"].int().tolist(), record["num_nodes"].tolist()
+        ([[1, 0, 0, 1, 0, 0]], [3])
+        """
         graphs = list(data)
         classes = self.config.num_classes
         if (labels is None) != (classes == 0):
@@ -410,7 +415,12 @@ class GraphEBM(EnergyModel):
         return edges_to_adj(x * mask, n_max), node_mask_from_pairs(mask, n_max)
 
     def decode(self, tensors: States) -> list[nx.Graph]:
-        """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
+        """Networkx graphs on nodes ``0..n-1`` from ``(adj [B, N, N], node_mask [B, N])``.
+
+        >>> adj = torch.tensor([[[0, 1, 0], [1, 0, 0], [0, 0, 0]]])
+        >>> [sorted(g.edges) for g in GraphEBM(3).decode((adj, torch.tensor([[True, True, False]])))]
+        [[(0, 1)]]
+        """
         adj, node_mask = tensors
         return dense_to_graphs(adj, node_mask)
 

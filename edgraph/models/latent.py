@@ -488,7 +488,11 @@ class LatentGraphEBM(LatentEBM):
 
     def encode(self, data: Iterable[GraphLike], labels: Sequence[int] | Tensor | None = None) -> dict[str, Tensor]:
         """The training record of graphs renumbered in BFS order
-        (:func:`~edgraph.models.graph.graph_record` with ``bfs=True``)."""
+        (:func:`~edgraph.models.graph.graph_record` with ``bfs=True``): the hub of a star comes first.
+
+        >>> LatentGraphEBM(4).encode([nx.star_graph(2)])["edges"].int().tolist()
+        [[1, 1, 0, 0, 0, 0]]
+        """
         if labels is not None:
             raise ValueError("LatentGraphEBM is not class-conditional: it takes no labels")
         return graph_record(list(data), self.config.max_nodes, bfs=True)
@@ -563,6 +567,7 @@ class LatentGraphEBM(LatentEBM):
         return self.decoder_temperature
 
     def decode(self, tensors: States) -> list[nx.Graph]:
-        """Networkx graphs on nodes ``0..n-1`` from ``(adj, node_mask)``."""
+        """Networkx graphs on nodes ``0..n-1`` from ``(adj [B, N, N], node_mask [B, N])``, as
+        :meth:`edgraph.GraphEBM.decode`."""
         adj, node_mask = tensors
         return dense_to_graphs(adj, node_mask)
