@@ -131,7 +131,15 @@ class EnergyModel(ABC):
 
     def prepare(self, data: Any) -> States:
         """Encode ``data``, keep it as the training set (what sampling statistics derive from),
-        and return the tensors training batches are drawn from, e.g. ``(x, mask)`` for graphs."""
+        and return the tensors training batches are drawn from, e.g. ``(x [B, D], mask [B, D])`` for
+        graphs.
+
+        >>> import networkx as nx
+        >>> from edgraph import GraphEBM
+        >>> x, mask = GraphEBM(4).prepare([nx.path_graph(3)])
+        >>> x.tolist(), mask.tolist()
+        ([[1.0, 0.0, 0.0, 1.0, 0.0, 0.0]], [[True, True, False, True, False, False]])
+        """
         self._set_training_data(self.encode(data))
         return self._training_tensors()
 
@@ -141,7 +149,12 @@ class EnergyModel(ABC):
         return self.training_data
 
     def metadata(self) -> dict[str, Any]:
-        """Everything a checkpoint holds besides the weights."""
+        """Everything a checkpoint holds besides the weights.
+
+        >>> from edgraph import GraphEBM
+        >>> sorted(GraphEBM(4).metadata())
+        ['config', 'format', 'selected_step', 'steps_trained', 'training_data', 'version']
+        """
         return {
             "format": self.format,
             "version": FORMAT_VERSION,

@@ -299,7 +299,11 @@ class LatentEBM(EnergyModel):
     def noise_states(
         self, num: int, generator: torch.Generator, device: torch.device, label: int | None = None
     ) -> States:
-        r"""Chain starts :math:`z_0 \sim \mathcal N(0, I)`: ``z [num, d]``."""
+        r"""Chain starts :math:`z_0 \sim \mathcal N(0, I)`: ``z [num, d]``.
+
+        >>> LatentGraphEBM(4).noise_states(3, torch.Generator().manual_seed(0), torch.device("cpu"))[0].shape
+        torch.Size([3, 16])
+        """
         self.conditioned(self.energy, label, 0.0)
         return (torch.randn(num, self.config.latent_dim, generator=generator, device=device),)
 
@@ -442,7 +446,13 @@ class LatentGraphEBM(LatentEBM):
     @property
     def decoder_temperature(self) -> float:
         r""":math:`T`: samples draw each pair an edge with probability :math:`\sigma(\ell_{ij} / T)`
-        (1: the decoder as trained). :meth:`fit` chooses it on held-out graphs; set it to change it."""
+        (1: the decoder as trained). :meth:`fit` chooses it on held-out graphs; set it to change it.
+
+        >>> model = LatentGraphEBM(4)
+        >>> model.decoder_temperature = 0.7
+        >>> model.decoder_temperature
+        0.7
+        """
         return self._decoder_temperature
 
     @decoder_temperature.setter
