@@ -315,7 +315,12 @@ class _GraphInMemoryDataset(InMemoryDataset):
 
 
 class EgoSmall(_GraphInMemoryDataset):
-    """ego_small as a torch_geometric ``InMemoryDataset`` (split ``"train"``/``"test"``/``"all"``)."""
+    """ego_small as a torch_geometric ``InMemoryDataset`` (split ``"train"``/``"test"``/``"all"``).
+
+    >>> dataset = EgoSmall(split="test")
+    >>> dataset, dataset[0]
+    (EgoSmall(40, split='test'), Data(edge_index=[2, 20], num_nodes=6))
+    """
 
     name = "ego_small"
 
