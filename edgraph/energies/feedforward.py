@@ -25,8 +25,8 @@ class MLPEnergy(nn.Module):
     (2021) and Schröder et al. (2023). Binary states (float 0/1) and continuous states are used
     as they are. Lower energy means more probable: :math:`p(x) \propto e^{-E(x)}`.
 
-    The optional ``mask [B, D]`` (bool or 0/1; True = free entry) is *applied*: frozen entries are zeroed before
-    the network, so their value cannot change the energy.
+    The optional ``mask [B, D]`` (bool or 0/1; True = free entry) is *applied*: frozen entries
+    are zeroed before the network, so their value cannot change the energy.
 
     Args:
         dim: ``D``, the state dimension.
