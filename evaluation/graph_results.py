@@ -31,7 +31,6 @@ from edgraph.cli import GRAPH_MODELS as MODELS
 from edgraph.datasets import dataset_info, load_graphs
 from edgraph.metrics import graph_mmd, graph_novelty, graph_uniqueness, reference_floor
 from edgraph.models import INITS, LatentGraphEBM
-from edgraph.models.latent import FIT_DEFAULTS
 from edgraph.training import TrainConfig, metrics_files
 
 STATS = ("degree", "clustering", "orbit", "spectral")
@@ -155,8 +154,7 @@ def trained_model(
     )
     model_class = MODELS[args.model]
     # the training options as fit resolves them, defaults included: a run made under other defaults is another recipe
-    defaults = FIT_DEFAULTS if model_class is LatentGraphEBM else {}
-    resolved = asdict(TrainConfig.from_dict({**defaults, **options}))
+    resolved = asdict(TrainConfig.from_dict({**model_class.fit_defaults, **options}))
     recipe = {"model": model_class(max_nodes, **model_options).metadata()["config"], "train": resolved}
     done = run_dir / "recipe.json"
     if done.is_file():

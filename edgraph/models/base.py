@@ -61,6 +61,8 @@ class EnergyModel(ABC):
     #: The samplers of this model's states, and what those states are (for messages).
     samplers: ClassVar[tuple[str, ...]] = DISCRETE_SAMPLERS
     states: ClassVar[str] = "discrete states"
+    #: Training options ``fit`` uses where the caller gives none, over :class:`~edgraph.training.TrainConfig`'s.
+    fit_defaults: ClassVar[dict[str, Any]] = {}
     config: Any
 
     def __init__(self, config: Any) -> None:

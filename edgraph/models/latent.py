@@ -388,6 +388,7 @@ class LatentGraphEBM(LatentEBM):
     """
 
     format = "edgraph.LatentGraphEBM"
+    fit_defaults = FIT_DEFAULTS
     decodes = "graphs"
     config: LatentConfig
 
@@ -529,7 +530,7 @@ class LatentGraphEBM(LatentEBM):
         (:meth:`choose_decoder_temperature`) before ``model.pt`` is written; without, the
         temperature is 1. In a distributed run rank 0 chooses it, and the other ranks keep 1. A
         fit that fails leaves the temperature as it was."""
-        train_options = {**FIT_DEFAULTS, **train_options}
+        train_options = {**self.fit_defaults, **train_options}
 
         def choose(trained_on: list[GraphLike], held_out: list[GraphLike]) -> None:
             if held_out:
